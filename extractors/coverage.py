@@ -1,0 +1,92 @@
+"""Turn a fetched feed item into coverage: the article, its relevance and its tagging.
+
+This is the CPU-bound stage of a cycle, kept pure so that it can run in worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from extractors.pages import ExtractionError, extract_page
+from extractors.records import Article, FeedItem, Story, Tagging
+from extractors.relevance import judge
+from extractors.stance import tag_article
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What one item became: a kept article with its tagging, or the reason it was not kept."""
+
+    item: FeedItem
+    article: Article | None
+    tagging: Tagging | None
+    note: str | None = None  # why the page text was not used, or why the item was dropped
+
+
+def content_hash(text: str) -> str:
+    """Hash of the text with case and white space folded: equal for identical copies."""
+    folded = re.sub(r"\s+", " ", text).strip().lower()
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+def process_item(item: FeedItem, html: bytes | None, outlet: str | None, story: Story) -> Coverage:
+    """Extract, judge and tag one item; fall back to the feed's text when the page fails."""
+    note = None
+    page = None
+    if html is not None:
+        try:
+            page = extract_page(html, item.url)
+        except ExtractionError as exc:
+            note = f"page: {exc}; used the feed's text"
+    else:
+        note = "page not fetched; used the feed's text"
+    text = page.text if page else item.summary
+    if not text.strip():
+        return Coverage(item, None, None, (note or "") + " and the feed has no text")
+    verdict = judge(f"{item.title}\n{text}", story.relevance)
+    if not verdict.relevant:
+        return Coverage(item, None, None, f"not relevant: {verdict.reason}")
+    published: datetime | None = item.published or (page.published if page else None)
+    article = Article(
+        url=item.url,
+        source_url=item.url,
+        feed_id=item.feed_id,
+        outlet=outlet,
+        title=item.title or (page.title if page and page.title else ""),
+        text=text,
+        text_source="page" if page else "feed",
+        published=published,
+        author=(page.author if page else None) or item.author,
+        language=page.language if page else None,
+        content_hash=content_hash(text),
+        relevance=verdict.score,
+        relevance_reason=verdict.reason,
+    )
+    tagging = tag_article(text, story, published, article.text_source)
+    return Coverage(item, article, tagging, note)
+
+
+def seed_coverage(story: Story) -> tuple[Article, Tagging]:
+    """The story's original article and its tagging: the warehouse's baseline."""
+    seed = story.seed
+    verdict = judge(f"{seed.title}\n{seed.text}", story.relevance)
+    article = Article(
+        url=seed.url,
+        source_url=seed.url,
+        feed_id=None,
+        outlet=seed.outlet,
+        title=seed.title,
+        text=seed.text,
+        text_source="seed",
+        published=seed.published,
+        author=seed.author,
+        language="en",
+        content_hash=content_hash(seed.text),
+        relevance=verdict.score,
+        relevance_reason=verdict.reason,
+        is_seed=True,
+    )
+    return article, tag_article(seed.text, story, seed.published, "seed")

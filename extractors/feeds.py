@@ -1,0 +1,70 @@
+"""Parse feed documents (RSS, Atom, RDF) from bytes into :class:`FeedItem` records."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from datetime import datetime, timezone
+from typing import Any
+
+import feedparser
+
+from extractors.html import html_to_text
+from extractors.records import FeedItem, ParsedFeed
+from extractors.urls import canonical_url
+
+
+def parse_feed(data: bytes, feed_id: str, feed_url: str | None = None) -> ParsedFeed:
+    """Parse one feed document.
+
+    Always pass bytes: feedparser treats a string as a URL or a file name and would fetch
+    or open it. A document that yields no entries and is not well-formed is an error that
+    names the parser's complaint; a document that is merely sloppy still gives its items.
+    """
+    if not data or not data.strip():
+        return ParsedFeed(feed_id, (), error="empty document")
+    parsed = feedparser.parse(data, response_headers={"content-location": feed_url or ""})
+    problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else None
+    if not parsed.entries and (problem or not parsed.get("version")):
+        return ParsedFeed(feed_id, (), error=f"not a feed: {problem or 'no RSS, Atom or RDF found'}")
+    items = []
+    seen = set()
+    for entry in parsed.entries:
+        item = _item(entry, feed_id, feed_url)
+        if item is not None and item.url not in seen:
+            seen.add(item.url)
+            items.append(item)
+    return ParsedFeed(
+        feed_id,
+        tuple(items),
+        title=parsed.feed.get("title"),
+        warning=f"feed is not well-formed: {problem}" if problem else None,
+    )
+
+
+def _item(entry: Any, feed_id: str, feed_url: str | None) -> FeedItem | None:
+    url = canonical_url(entry.get("link") or "", base=feed_url)
+    if url is None:
+        return None
+    content = entry.get("content") or []
+    body = max((c.get("value", "") for c in content), key=len, default="")
+    summary = html_to_text(body if len(body) > len(entry.get("summary", "")) else entry.get("summary", ""))
+    guid = entry.get("id") or url
+    return FeedItem(
+        feed_id=feed_id,
+        guid=hashlib.sha256(guid.encode()).hexdigest()[:16] if len(guid) > 200 else guid,
+        url=url,
+        title=html_to_text(entry.get("title", "")).strip(),
+        summary=summary,
+        published=_when(entry.get("published_parsed") or entry.get("updated_parsed")),
+        author=entry.get("author") or None,
+    )
+
+
+def _when(parsed: Any) -> datetime | None:
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
+    except (OverflowError, ValueError, TypeError):
+        return None

@@ -1,0 +1,67 @@
+"""Extract an article's text and metadata from its HTML page with trafilatura."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+import trafilatura
+
+from extractors.records import PageText
+from extractors.urls import canonical_url
+
+# Pages whose main text is shorter than this are teasers, paywalls or consent walls:
+# the feed's own text is then the better source.
+MIN_TEXT_CHARS = 200
+# Trees larger than this are refused rather than parsed: such pages are not articles.
+MAX_TREE_SIZE = 500_000
+
+
+class ExtractionError(ValueError):
+    """A page gave no usable article text."""
+
+
+def extract_page(html: bytes | str, url: str | None = None) -> PageText:
+    """Main text, title, author, date and language of an article page.
+
+    Raises :class:`ExtractionError` naming the reason when the page has no article text.
+    """
+    if not html or not html.strip():
+        raise ExtractionError("empty page")
+    try:
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            max_tree_size=MAX_TREE_SIZE,
+            deduplicate=False,
+        )
+    except Exception as exc:  # trafilatura and lxml raise many kinds on hostile markup
+        raise ExtractionError(f"extraction failed: {type(exc).__name__}: {exc}") from None
+    text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
+    if len(text) < MIN_TEXT_CHARS:
+        raise ExtractionError(f"no article text on the page ({len(text)} characters)")
+    return PageText(
+        text=text,
+        title=doc.title or None,
+        author=doc.author or None,
+        published=_date(doc.date),
+        language=doc.language or None,
+        canonical_url=canonical_url(doc.url) if doc.url else None,
+    )
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        return parsed
+    if parsed.time() == time(0):
+        # htmldate gives a day; noon UTC keeps it on that day in most time zones.
+        return datetime.combine(parsed.date(), time(12), tzinfo=timezone.utc)
+    return parsed.replace(tzinfo=timezone.utc)

@@ -1,0 +1,223 @@
+"""The records that pass between stages: frozen dataclasses named in the domain's words.
+
+Every stage takes and returns these plain values, so a stage can run in a test, a worker
+process or another machine without dragging a database or an HTTP client along.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Role:
+    """A title that designates an actor, optionally only between two dates."""
+
+    title: str
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person, state or organisation that can hold a stance."""
+
+    id: str
+    name: str
+    kind: str  # person | state | organisation
+    affiliation: str | None = None
+    aliases: tuple[str, ...] = ()
+    roles: tuple[Role, ...] = ()
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A question the story turns on, with the labels an answer can take and their cues."""
+
+    id: str
+    question: str
+    topic: tuple[str, ...]
+    cues: dict[str, tuple[str, ...]]  # label -> cue phrases
+    negation: dict[str, str] = field(default_factory=dict)  # label -> label when negated
+    negators: tuple[str, ...] = ()  # phrases that negate a cue just after them
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.cues)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A news feed (RSS, Atom or a search query feed) that a story polls."""
+
+    id: str
+    name: str
+    url: str
+    kind: str = "rss"  # rss | atom | search; informative, parsing does not depend on it
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """What an item must mention to count as coverage of the story.
+
+    Every group in ``require_all`` must have at least one term present; ``any_of`` terms
+    (such as a story's own name for itself) each make an item relevant on their own.
+    """
+
+    require_all: tuple[tuple[str, ...], ...]
+    any_of: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeedArticle:
+    """The original article a story starts from."""
+
+    url: str
+    title: str
+    text: str
+    published: datetime | None
+    outlet: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Story:
+    """Everything storywatch needs to follow one story, loaded from ``seeds/<story>/``."""
+
+    id: str
+    title: str
+    description: str
+    seed: SeedArticle
+    actors: tuple[Actor, ...]
+    issues: tuple[Issue, ...]
+    feeds: tuple[Feed, ...]
+    relevance: Relevance
+    schedule: str = "*/15 * * * *"
+    fingerprint: str = ""  # hash of the story's files: tells when a definition changed
+
+    def actor(self, actor_id: str) -> Actor:
+        return next(a for a in self.actors if a.id == actor_id)
+
+    def issue(self, issue_id: str) -> Issue:
+        return next(i for i in self.issues if i.id == issue_id)
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One entry of a parsed feed."""
+
+    feed_id: str
+    guid: str
+    url: str
+    title: str
+    summary: str  # plain text of the entry's content or summary
+    published: datetime | None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """The outcome of parsing one feed document: its items, or why it has none."""
+
+    feed_id: str
+    items: tuple[FeedItem, ...]
+    title: str | None = None
+    error: str | None = None  # set when the document could not be used
+    warning: str | None = None  # set when it parsed, but was not well-formed
+
+
+@dataclass(frozen=True)
+class PageText:
+    """Text and metadata extracted from an article page."""
+
+    text: str
+    title: str | None
+    author: str | None
+    published: datetime | None
+    language: str | None
+    canonical_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article kept as coverage of a story."""
+
+    url: str  # canonical
+    source_url: str  # as linked from the feed
+    feed_id: str | None
+    outlet: str | None
+    title: str
+    text: str
+    text_source: str  # page | feed | seed
+    published: datetime | None
+    author: str | None
+    language: str | None
+    content_hash: str
+    relevance: float
+    relevance_reason: str
+    is_seed: bool = False
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An actor named in one sentence of an article."""
+
+    actor_id: str
+    sentence_index: int
+    start: int  # character offsets in the article text
+    end: int
+    surface: str
+
+
+@dataclass(frozen=True)
+class StanceObservation:
+    """What one sentence says about an actor's position on an issue."""
+
+    actor_id: str
+    issue_id: str
+    stance: str
+    confidence: float
+    evidence: str  # the sentence
+    sentence_index: int
+    start: int  # offsets of the evidence sentence in the article text
+    end: int
+    cue: str
+    rules_version: str
+
+
+@dataclass(frozen=True)
+class Tagging:
+    """Mentions and stance observations found in one article."""
+
+    mentions: tuple[Mention, ...]
+    observations: tuple[StanceObservation, ...]
+
+
+@dataclass(frozen=True)
+class StanceChange:
+    """An actor's current stance on an issue gave way to a different one."""
+
+    change_id: str
+    actor_id: str
+    issue_id: str
+    from_stance: str
+    to_stance: str
+    from_observation_id: str
+    to_observation_id: str
+    evidence: str
+    url: str
+    outlet: str | None
+    title: str | None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A message waiting in the warehouse's outbox."""
+
+    alert_id: str
+    kind: str
+    title: str
+    body: str
+    url: str | None
+    attempts: int = 0

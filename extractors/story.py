@@ -1,0 +1,237 @@
+"""Load a story definition (``seeds/<story>/``) into a :class:`Story`.
+
+A story is four small YAML files and the original article's text. Loading reads local
+files only; every mistake is reported as a :class:`StoryError` that names the file and
+the entry at fault, because users write these files by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from extractors.records import (
+    Actor,
+    Feed,
+    Issue,
+    Relevance,
+    Role,
+    SeedArticle,
+    Story,
+)
+
+STORY_FILES = ("story.yaml", "actors.yaml", "issues.yaml", "feeds.yaml")
+ACTOR_KINDS = ("person", "state", "organisation")
+
+
+class StoryError(ValueError):
+    """A story folder is missing a file or holds an invalid entry."""
+
+
+def load_story(folder: str | Path) -> Story:
+    """Read and validate the story in ``folder``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise StoryError(f"{folder}: story folder not found")
+    docs = {name: _read_yaml(folder / name) for name in STORY_FILES}
+    meta = _mapping(docs["story.yaml"], folder / "story.yaml")
+    story_id = _required(meta, "id", folder / "story.yaml")
+    seed_meta = _mapping(meta.get("seed"), folder / "story.yaml", "seed")
+    seed = _load_seed(folder, seed_meta)
+    actors = _load_actors(docs["actors.yaml"], folder / "actors.yaml")
+    issues = _load_issues(docs["issues.yaml"], folder / "issues.yaml")
+    feeds = _load_feeds(docs["feeds.yaml"], folder / "feeds.yaml")
+    relevance = _load_relevance(meta.get("relevance"), folder / "story.yaml")
+    known = {a.id for a in actors}
+    for actor in actors:
+        if actor.affiliation and actor.affiliation not in known:
+            raise StoryError(
+                f"{folder / 'actors.yaml'}: actor {actor.id!r} is affiliated with "
+                f"unknown actor {actor.affiliation!r}"
+            )
+    digest = hashlib.sha256()
+    for name in (*STORY_FILES, seed_meta["file"]):
+        digest.update((folder / name).read_bytes())
+    return Story(
+        id=str(story_id),
+        title=str(meta.get("title", story_id)),
+        description=str(meta.get("description", "")).strip(),
+        seed=seed,
+        actors=actors,
+        issues=issues,
+        feeds=feeds,
+        relevance=relevance,
+        schedule=str(meta.get("schedule", "*/15 * * * *")),
+        fingerprint=digest.hexdigest()[:16],
+    )
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoryError(f"{path}: file missing (a story needs {', '.join(STORY_FILES)})") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise StoryError(f"{path}: not valid YAML: {exc}") from None
+
+
+def _mapping(value: Any, path: Path, what: str = "document") -> dict:
+    if not isinstance(value, dict):
+        raise StoryError(f"{path}: {what} must be a mapping of keys to values")
+    return value
+
+
+def _entries(doc: Any, key: str, path: Path) -> list[dict]:
+    entries = _mapping(doc, path).get(key)
+    if not isinstance(entries, list) or not entries:
+        raise StoryError(f"{path}: expected a non-empty list under {key!r}")
+    for n, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise StoryError(f"{path}: {key} entry {n} must be a mapping")
+    ids = [str(e.get("id")) for e in entries]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise StoryError(f"{path}: duplicate id(s) {', '.join(duplicates)}")
+    return entries
+
+
+def _required(entry: dict, key: str, path: Path, where: str = "") -> Any:
+    value = entry.get(key)
+    if value in (None, "", [], {}):
+        label = f" {where}" if where else ""
+        raise StoryError(f"{path}:{label} missing {key!r}")
+    return value
+
+
+def _strings(value: Any, path: Path, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, list):
+        raise StoryError(f"{path}: {where} must be a list of strings")
+    return tuple(str(v) for v in value)
+
+
+def _as_date(value: Any, path: Path, where: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise StoryError(f"{path}: {where}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _load_seed(folder: Path, meta: dict) -> SeedArticle:
+    path = folder / "story.yaml"
+    file = _required(meta, "file", path, "seed:")
+    try:
+        raw = (folder / file).read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError) as exc:
+        raise StoryError(f"{folder / file}: cannot read the seed article: {exc}") from None
+    drop = set(_strings(meta.get("drop_lines"), path, "seed: drop_lines"))
+    lines = [line.strip() for line in raw.splitlines()]
+    text = "\n".join(line for line in lines if line and line not in drop)
+    published = meta.get("published")
+    if isinstance(published, date) and not isinstance(published, datetime):
+        published = datetime.combine(published, time(12), tzinfo=timezone.utc)
+    elif isinstance(published, datetime) and published.tzinfo is None:
+        published = published.replace(tzinfo=timezone.utc)
+    elif published is not None and not isinstance(published, datetime):
+        raise StoryError(f"{path}: seed: published {published!r} is not a date")
+    return SeedArticle(
+        url=str(_required(meta, "url", path, "seed:")),
+        title=str(_required(meta, "title", path, "seed:")),
+        text=text,
+        published=published,
+        outlet=meta.get("outlet"),
+        author=meta.get("author"),
+    )
+
+
+def _load_actors(doc: Any, path: Path) -> tuple[Actor, ...]:
+    actors = []
+    for entry in _entries(doc, "actors", path):
+        actor_id = str(_required(entry, "id", path, "actor:"))
+        where = f"actor {actor_id!r}"
+        kind = _required(entry, "kind", path, where)
+        if kind not in ACTOR_KINDS:
+            raise StoryError(f"{path}: {where}: kind must be one of {', '.join(ACTOR_KINDS)}")
+        roles = []
+        for role in entry.get("roles") or []:
+            if isinstance(role, str):
+                role = {"title": role}
+            if not isinstance(role, dict) or not role.get("title"):
+                raise StoryError(f"{path}: {where}: each role needs a title")
+            roles.append(
+                Role(
+                    title=str(role["title"]),
+                    since=_as_date(role.get("since"), path, where),
+                    until=_as_date(role.get("until"), path, where),
+                )
+            )
+        actors.append(
+            Actor(
+                id=actor_id,
+                name=str(_required(entry, "name", path, where)),
+                kind=kind,
+                affiliation=entry.get("affiliation"),
+                aliases=_strings(entry.get("aliases"), path, f"{where}: aliases"),
+                roles=tuple(roles),
+            )
+        )
+    return tuple(actors)
+
+
+def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
+    issues = []
+    negators = _strings(_mapping(doc, path).get("negators"), path, "negators")
+    for entry in _entries(doc, "issues", path):
+        issue_id = str(_required(entry, "id", path, "issue:"))
+        where = f"issue {issue_id!r}"
+        cues = _mapping(_required(entry, "cues", path, where), path, f"{where}: cues")
+        cue_map = {str(k): _strings(v, path, f"{where}: cues for {k}") for k, v in cues.items()}
+        negation = _mapping(entry.get("negation") or {}, path, f"{where}: negation")
+        for label, negated in negation.items():
+            if label not in cue_map or negated not in cue_map:
+                raise StoryError(
+                    f"{path}: {where}: negation {label} -> {negated} names a label "
+                    f"that has no cues (labels: {', '.join(cue_map)})"
+                )
+        issues.append(
+            Issue(
+                id=issue_id,
+                question=str(_required(entry, "question", path, where)),
+                topic=_strings(_required(entry, "topic", path, where), path, f"{where}: topic"),
+                cues=cue_map,
+                negation={str(k): str(v) for k, v in negation.items()},
+                negators=negators,
+            )
+        )
+    return tuple(issues)
+
+
+def _load_feeds(doc: Any, path: Path) -> tuple[Feed, ...]:
+    feeds = []
+    for entry in _entries(doc, "feeds", path):
+        feed_id = str(_required(entry, "id", path, "feed:"))
+        url = str(_required(entry, "url", path, f"feed {feed_id!r}"))
+        if not url.startswith(("http://", "https://")):
+            raise StoryError(f"{path}: feed {feed_id!r}: url must start with http:// or https://")
+        feeds.append(
+            Feed(id=feed_id, name=str(entry.get("name", feed_id)), url=url, kind=entry.get("kind", "rss"))
+        )
+    return tuple(feeds)
+
+
+def _load_relevance(value: Any, path: Path) -> Relevance:
+    meta = _mapping(value, path, "relevance")
+    groups = meta.get("require_all") or []
+    if not isinstance(groups, list) or not all(isinstance(g, list) and g for g in groups):
+        raise StoryError(f"{path}: relevance: require_all must be a list of non-empty term lists")
+    any_of = _strings(meta.get("any_of"), path, "relevance: any_of")
+    if not groups and not any_of:
+        raise StoryError(f"{path}: relevance needs require_all groups or any_of terms")
+    return Relevance(require_all=tuple(tuple(str(t) for t in g) for g in groups), any_of=any_of)

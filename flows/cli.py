@@ -1,0 +1,184 @@
+"""The ``storywatch`` command line.
+
+Exit codes: 0 done; 1 unexpected error; 2 wrong usage; 3 invalid settings or story
+files; 4 warehouse unavailable (missing, or locked by another process); 5 SQL error.
+A cycle in which sources fail still exits 0: each failure is named in its summary and
+kept in the ``run_problems`` table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from extractors.story import StoryError
+from flows.settings import Settings, SettingsError, load_settings
+from flows.stories import prepare_story
+from warehouse import queries
+from warehouse.connection import WarehouseError, open_warehouse
+from warehouse.queries import Table
+
+EXIT_ERROR, EXIT_CONFIG, EXIT_WAREHOUSE, EXIT_SQL = 1, 3, 4, 5
+# Table output shortens longer values so that a row stays readable in a terminal.
+CELL_WIDTH = 60
+
+app = typer.Typer(
+    help="Follow a developing news story: who holds which position, and when it changes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+StoryOpt = Annotated[
+    str | None, typer.Option("--story", "-s", help="Story name under the seeds folder, or a story folder.")
+]
+WarehouseOpt = Annotated[
+    Path | None, typer.Option("--warehouse", "-w", help="DuckDB file [default: data/storywatch.duckdb].")
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+def _settings(warehouse: Path | None) -> Settings:
+    settings = load_settings()
+    if warehouse is not None:
+        from dataclasses import replace
+
+        settings = replace(settings, warehouse=warehouse)
+    return settings
+
+
+@app.command()
+def init(story: StoryOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """Create the warehouse, load the story's files and seed its original article (safe to repeat)."""
+    settings = _settings(warehouse)
+    loaded, seeded = prepare_story(settings, story)
+    state = "seeded with its original article" if seeded else "already seeded; story files reloaded"
+    console.print(f"Warehouse {settings.warehouse}: story [bold]{loaded.id}[/] {state}.")
+    console.print(
+        f"{len(loaded.actors)} actors, {len(loaded.issues)} issues, {len(loaded.feeds)} feeds."
+    )
+
+
+@app.command()
+def run(story: StoryOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """Run one ingest cycle now: poll feeds, store new coverage, detect stance changes, send alerts."""
+    from flows.ingest import ingest
+    from flows.report import print_summary
+
+    settings = _settings(warehouse)
+    summary = ingest(story=story, warehouse=str(settings.warehouse))
+    print_summary(console, summary)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One SQL statement; the warehouse is opened read-only.")],
+    warehouse: WarehouseOpt = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Query the warehouse with SQL (read-only). Tables and views: docs/warehouse.md."""
+    settings = _settings(warehouse)
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        try:
+            result = queries.run_sql(con, query)
+        except duckdb.Error as exc:
+            errors.print(f"[red]SQL error:[/] {exc}")
+            raise typer.Exit(EXIT_SQL) from None
+    _emit(result, format)
+
+
+@app.command()
+def stances(story: StoryOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = Format.table) -> None:
+    """Each actor's current stance on each issue, with the evidence sentence and link."""
+    settings = _settings(warehouse)
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        _emit(queries.current_stances(con, _story_id(settings, story)), format)
+
+
+@app.command()
+def changes(
+    story: StoryOpt = None,
+    warehouse: WarehouseOpt = None,
+    format: FormatOpt = Format.table,
+    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 50,
+) -> None:
+    """Recent stance changes, newest first, with the evidence sentence and link."""
+    settings = _settings(warehouse)
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        _emit(queries.recent_changes(con, _story_id(settings, story), limit), format)
+
+
+@app.command()
+def alerts(
+    story: StoryOpt = None,
+    warehouse: WarehouseOpt = None,
+    format: FormatOpt = Format.table,
+    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 50,
+) -> None:
+    """The alert outbox: what was sent, what is pending, and why a delivery failed."""
+    settings = _settings(warehouse)
+    with open_warehouse(settings.warehouse, read_only=True) as con:
+        _emit(queries.list_alerts(con, _story_id(settings, story), limit), format)
+
+
+def _story_id(settings: Settings, story: str | None) -> str:
+    from extractors.story import load_story
+
+    return load_story(settings.story_dir(story)).id
+
+
+def _emit(result: Table, format: Format) -> None:
+    if format is Format.json:
+        records = [dict(zip(result.columns, row)) for row in result.rows]
+        sys.stdout.write(json.dumps(records, default=str, ensure_ascii=False, indent=2) + "\n")
+    elif format is Format.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        table = RichTable(*result.columns, show_lines=False)
+        for row in result.rows:
+            table.add_row(*(_cell(v) for v in row))
+        console.print(table)
+        note = " (long values shortened: --format csv or json shows them whole)" if any(
+            len(str(v)) > CELL_WIDTH for row in result.rows for v in row
+        ) else ""
+        console.print(f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}{note}")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else " ".join(str(value).split())
+    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"
+
+
+def main() -> None:
+    """Entry point: run the CLI and turn known failures into clear messages and exit codes."""
+    try:
+        app()
+    except (StoryError, SettingsError) as exc:
+        errors.print(f"[red]Configuration error:[/] {exc}")
+        sys.exit(EXIT_CONFIG)
+    except WarehouseError as exc:
+        errors.print(f"[red]Warehouse error:[/] {exc}")
+        sys.exit(EXIT_WAREHOUSE)

@@ -1,0 +1,223 @@
+"""The ingest cycle as a Prefect flow: poll, select, fetch, extract and tag, store, alert.
+
+Tasks work on whole batches (a cycle has a handful of task runs, not one per article),
+take only plain values (never a connection or a client), and open the warehouse only
+for short reads and one write per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from extractors.coverage import Coverage, process_item
+from extractors.feeds import parse_feed
+from extractors.records import Feed, FeedItem, ParsedFeed, StanceChange, Story
+from extractors.relevance import judge
+from flows.alerts import Delivery, deliver
+from flows.http import Fetch, fetch, gather_limited, make_client
+from flows.settings import HttpSettings, Settings, load_settings
+from flows.stories import prepare_story
+from warehouse import queries, store
+from warehouse.connection import open_warehouse
+
+Problem = tuple[str, str, str | None, str]  # stage, source, url, message
+
+
+@dataclass
+class CycleSummary:
+    """What one cycle did, for the console, the runs table and the flow's result."""
+
+    story_id: str
+    run_id: str
+    feeds_polled: int = 0
+    feeds_failed: int = 0
+    feeds_not_modified: int = 0
+    items_seen: int = 0
+    items_new: int = 0
+    articles_added: int = 0
+    actors_tagged: int = 0
+    observations_added: int = 0
+    changes_detected: int = 0
+    alerts_sent: int = 0
+    alerts_failed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    changes: list[StanceChange] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in asdict(self).items() if isinstance(v, int)}
+
+
+@task(cache_policy=NO_CACHE)
+def poll_feeds(feeds: list[Feed], validators: dict, http: HttpSettings) -> list[Fetch]:
+    """Fetch every feed, conditionally, at most ``http.concurrency`` at a time."""
+
+    async def run() -> list[Fetch]:
+        async with make_client(http) as client:
+            jobs = [fetch(client, f.url, http, etag=validators.get(f.id, (None, None))[0],
+                          last_modified=validators.get(f.id, (None, None))[1]) for f in feeds]  # fmt: skip
+            return await gather_limited(jobs, http.concurrency)
+
+    fetches = asyncio.run(run())
+    failed = sum(1 for f in fetches if f.error)
+    get_run_logger().info("Polled %d feeds: %d failed, %d not modified", len(feeds), failed,
+                          sum(1 for f in fetches if f.not_modified))  # fmt: skip
+    return fetches
+
+
+@task(cache_policy=NO_CACHE)
+def parse_feeds(feeds: list[Feed], fetches: list[Fetch]) -> list[ParsedFeed]:
+    """Parse the bytes of every feed that answered with a body."""
+    return [
+        parse_feed(f.body, feed.id, f.final_url or feed.url)
+        for feed, f in zip(feeds, fetches)
+        if f.body is not None and f.error is None
+    ]
+
+
+@task(cache_policy=NO_CACHE)
+def select_new(warehouse: Path, story_id: str, items: list[FeedItem]) -> list[FeedItem]:
+    """Drop the items this story has already seen (by canonical URL)."""
+    with open_warehouse(warehouse) as con:
+        fresh = store.unseen(con, story_id, (i.url for i in items))
+    chosen, taken = [], set()
+    for item in items:
+        if item.url in fresh and item.url not in taken:
+            taken.add(item.url)
+            chosen.append(item)
+    return chosen
+
+
+@task(cache_policy=NO_CACHE)
+def fetch_pages(urls: list[str], http: HttpSettings) -> list[Fetch]:
+    """Fetch the article pages of new, relevant items."""
+
+    async def run() -> list[Fetch]:
+        async with make_client(http) as client:
+            return await gather_limited([fetch(client, u, http) for u in urls], http.concurrency)
+
+    pages = asyncio.run(run())
+    get_run_logger().info("Fetched %d pages: %d failed", len(pages), sum(1 for p in pages if p.error))
+    return pages
+
+
+@task(cache_policy=NO_CACHE)
+def extract_and_tag(items: list[FeedItem], pages: list[Fetch], outlets: dict, story: Story) -> list[Coverage]:
+    """Extract each page's text (feed text as fallback), judge relevance, tag actors and stances."""
+    results = [
+        process_item(item, page.body if page.error is None else None, outlets.get(item.feed_id), story)
+        for item, page in zip(items, pages)
+    ]
+    kept = sum(1 for c in results if c.article)
+    get_run_logger().info("Extracted and tagged %d items: %d kept as coverage", len(results), kept)
+    return results
+
+
+@task(cache_policy=NO_CACHE)
+def store_coverage(
+    warehouse: Path, story_id: str, run_id: str, seen: list[tuple[FeedItem, str, str | None]],
+    coverage: list[Coverage], polls: list[dict], problems: list[Problem],
+) -> store.AppendResult:  # fmt: skip
+    """Append the cycle's articles, feed states and problems in one short write."""
+    with open_warehouse(warehouse) as con:
+        store.save_feed_polls(con, story_id, polls)
+        store.add_problems(con, run_id, problems)
+        batch = [(c.article, c.tagging) for c in coverage if c.article and c.tagging]
+        result = store.append_coverage(con, story_id, batch, seen=seen, run_id=run_id)
+    get_run_logger().info(
+        "Stored %d articles, %d observations; %d stance changes",
+        result.articles, result.observations, len(result.changes),
+    )
+    return result
+
+
+@task(cache_policy=NO_CACHE)
+def send_alerts(warehouse: Path, story_id: str, urls: tuple[str, ...], max_attempts: int) -> list[Delivery]:
+    """Deliver pending alerts from the outbox and record each outcome."""
+    with open_warehouse(warehouse) as con:
+        pending = queries.pending_alerts(con, story_id, max_attempts)
+    log = get_run_logger()
+    deliveries = [deliver(a, urls, max_attempts, log) for a in pending]
+    with open_warehouse(warehouse) as con:
+        for d in deliveries:
+            store.mark_alert(con, d.alert_id, d.status, d.error)
+    return deliveries
+
+
+@flow(name="storywatch-ingest", log_prints=False)
+def ingest(story: str | None = None, warehouse: str | None = None) -> CycleSummary:
+    """One cycle of a story: poll its feeds, store new coverage, detect changes, alert."""
+    settings = load_settings()
+    if warehouse:
+        settings = replace(settings, warehouse=Path(warehouse))
+    loaded, _ = prepare_story(settings, story)
+    summary = CycleSummary(story_id=loaded.id, run_id=uuid.uuid4().hex[:12])
+    with open_warehouse(settings.warehouse) as con:
+        store.start_run(con, summary.run_id, loaded.id, store.now())
+    try:
+        _cycle(loaded, settings, summary)
+        status = "completed"
+    except Exception:
+        status = "failed"
+        raise
+    finally:
+        with open_warehouse(settings.warehouse) as con:
+            store.finish_run(con, summary.run_id, status, summary.counts())
+    return summary
+
+
+def _cycle(story: Story, settings: Settings, summary: CycleSummary) -> None:
+    feeds = list(story.feeds)
+    with open_warehouse(settings.warehouse) as con:
+        validators = store.feed_validators(con, story.id)
+    fetches = poll_feeds(feeds, validators, settings.http)
+    parsed = {p.feed_id: p for p in parse_feeds(feeds, fetches)}
+    polls, items = [], []
+    for feed, f in zip(feeds, fetches):
+        result = parsed.get(feed.id)
+        error = f.error or (result.error if result else None)
+        if error:
+            stage = "poll" if f.error else "parse"
+            summary.problems.append((stage, feed.id, feed.url, error))
+        count = len(result.items) if result and not result.error else 0
+        polls.append({"feed_id": feed.id, "status": f.status, "error": error, "etag": f.etag,
+                      "last_modified": f.last_modified, "items": count})  # fmt: skip
+        if result and not result.error:
+            items.extend(result.items)
+    summary.feeds_polled = len(feeds)
+    summary.feeds_failed = sum(1 for p in polls if p["error"])
+    summary.feeds_not_modified = sum(1 for f in fetches if f.not_modified)
+    summary.items_seen = len(items)
+
+    new = select_new(settings.warehouse, story.id, items)
+    summary.items_new = len(new)
+    # Fetch only what the feed already shows to be about the story, or close to it.
+    wanted = [i for i in new if judge(f"{i.title}\n{i.summary}", story.relevance, lenient=True).relevant]
+    skipped = [(i, "irrelevant", "feed text does not match the story") for i in new if i not in wanted]
+    pages = fetch_pages([i.url for i in wanted], settings.http)
+    for item, page in zip(wanted, pages):
+        if page.error:
+            summary.problems.append(("fetch", item.feed_id, item.url, page.error))
+    outlets = {f.id: f.name for f in feeds}
+    coverage = extract_and_tag(wanted, pages, outlets, story)
+    seen = skipped + [
+        (c.item, "stored" if c.article else "dropped", c.note) for c in coverage
+    ]
+    for c in coverage:
+        if c.note and not c.note.startswith("not relevant") and not c.note.startswith("page not fetched"):
+            summary.problems.append(("extract", c.item.feed_id, c.item.url, c.note))
+    result = store_coverage(settings.warehouse, story.id, summary.run_id, seen, coverage, polls, summary.problems)
+    summary.articles_added = result.articles
+    summary.actors_tagged = len(result.actors)
+    summary.observations_added = result.observations
+    summary.changes_detected = len(result.changes)
+    summary.changes = result.changes
+    deliveries = send_alerts(settings.warehouse, story.id, settings.alert_urls, settings.max_alert_attempts)
+    summary.alerts_sent = sum(1 for d in deliveries if d.status in ("sent", "logged"))
+    summary.alerts_failed = sum(1 for d in deliveries if d.status in ("pending", "failed"))
+

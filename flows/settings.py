@@ -1,0 +1,124 @@
+"""Settings: environment first, then a settings file, then defaults that work locally.
+
+The settings file is ``storywatch.toml`` in the working directory, or the file named by
+``STORYWATCH_CONFIG``. Alert URLs carry secrets: keep them in the environment (or a file
+outside the repository), never in a committed settings file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STORY = "uk-troops-ukraine"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How storywatch talks to news sites."""
+
+    timeout: float = 20.0  # seconds for the whole request, connect to last byte
+    max_bytes: int = 5_000_000  # largest feed or page body kept, after decompression
+    concurrency: int = 8  # requests in flight at once
+    max_redirects: int = 5
+    user_agent: str = "storywatch/0.1 (news monitoring; set STORYWATCH_USER_AGENT to add a contact)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know besides the story itself."""
+
+    warehouse: Path = Path("data/storywatch.duckdb")
+    seeds: Path = field(default_factory=lambda: _default_seeds())
+    story: str = DEFAULT_STORY
+    alert_urls: tuple[str, ...] = ()
+    max_alert_attempts: int = 5
+    http: HttpSettings = field(default_factory=HttpSettings)
+
+    def story_dir(self, story: str | None = None) -> Path:
+        """The folder of ``story``: a path as given, or a name under the seeds folder."""
+        name = story or self.story
+        candidate = Path(name)
+        if candidate.is_dir() and (candidate / "story.yaml").exists():
+            return candidate
+        return self.seeds / name
+
+
+def _default_seeds() -> Path:
+    local = Path("seeds")
+    return local if local.is_dir() else PROJECT_ROOT / "seeds"
+
+
+_ENV = {
+    "warehouse": "STORYWATCH_WAREHOUSE",
+    "seeds": "STORYWATCH_SEEDS",
+    "story": "STORYWATCH_STORY",
+    "alert_urls": "STORYWATCH_ALERT_URLS",
+    "max_alert_attempts": "STORYWATCH_MAX_ALERT_ATTEMPTS",
+    "http.timeout": "STORYWATCH_HTTP_TIMEOUT",
+    "http.max_bytes": "STORYWATCH_HTTP_MAX_BYTES",
+    "http.concurrency": "STORYWATCH_HTTP_CONCURRENCY",
+    "http.user_agent": "STORYWATCH_USER_AGENT",
+}
+
+
+def load_settings(env: dict[str, str] | None = None, file: Path | None = None) -> Settings:
+    """Read settings from ``env`` (default: the process environment) and the settings file."""
+    env = dict(os.environ if env is None else env)
+    path = file or Path(env.get("STORYWATCH_CONFIG", "storywatch.toml"))
+    values: dict[str, object] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+        values.update({k: v for k, v in data.items() if k != "http"})
+        values.update({f"http.{k}": v for k, v in (data.get("http") or {}).items()})
+        unknown = set(values) - set(_ENV)
+        if unknown:
+            raise SettingsError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
+    values.update({name: env[var] for name, var in _ENV.items() if env.get(var)})
+    top = {k: v for k, v in values.items() if not k.startswith("http.")}
+    http = {k[5:]: v for k, v in values.items() if k.startswith("http.")}
+    try:
+        return Settings(**_typed(Settings, top), http=HttpSettings(**_typed(HttpSettings, http)))
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"invalid setting: {exc}") from None
+
+
+def _typed(cls: type, raw: dict[str, object]) -> dict[str, object]:
+    types = {f.name: f.type for f in fields(cls)}
+    out: dict[str, object] = {}
+    for name, value in raw.items():
+        kind = str(types[name])
+        if name == "alert_urls":
+            out[name] = tuple(value) if isinstance(value, list) else tuple(
+                u for u in re.split(r"[\s,]+", str(value)) if u
+            )
+        elif "Path" in kind:
+            out[name] = Path(str(value))
+        elif kind == "int":
+            out[name] = _number(int, name, value)
+        elif kind == "float":
+            out[name] = _number(float, name, value)
+        else:
+            out[name] = str(value)
+    return out
+
+
+def _number(kind: type, name: str, value: object) -> int | float:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"setting {name}: {value!r} is not a number") from None
+    if number <= 0:
+        raise SettingsError(f"setting {name}: must be greater than 0, got {value!r}")
+    return number

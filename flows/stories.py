@@ -1,0 +1,25 @@
+"""Put a story's definition into the warehouse, seeded with its original article."""
+
+from __future__ import annotations
+
+from extractors.coverage import seed_coverage
+from extractors.records import Story
+from extractors.story import load_story
+from flows.settings import Settings
+from warehouse import queries, store
+from warehouse.connection import open_warehouse
+
+
+def prepare_story(settings: Settings, story_name: str | None = None) -> tuple[Story, bool]:
+    """Load the story's files into the warehouse and seed its original article once.
+
+    Returns the story and whether the seed article was added now. Safe to repeat.
+    """
+    story = load_story(settings.story_dir(story_name))
+    with open_warehouse(settings.warehouse) as con:
+        store.load_story(con, story)
+        if queries.has_article(con, story.id, story.seed.url):
+            return story, False
+        article, tagging = seed_coverage(story)
+        store.append_coverage(con, story.id, [(article, tagging)])
+    return story, True

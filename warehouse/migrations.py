@@ -1,0 +1,246 @@
+"""Versioned schema migrations, each applied once, in order, inside a transaction.
+
+Add a migration by appending to ``MIGRATIONS``; never edit one that has shipped. The
+tables and columns are documented for SQL users in docs/warehouse.md, and a test fails
+when that document and the schema disagree.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+# Positions below this confidence never set an actor's current stance.
+MIN_POSITION_CONFIDENCE = 0.5
+
+_V1_TABLES = """
+CREATE TABLE stories (
+    story_id     VARCHAR PRIMARY KEY,
+    title        VARCHAR NOT NULL,
+    description  VARCHAR,
+    schedule     VARCHAR,
+    fingerprint  VARCHAR,
+    loaded_at    TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE actors (
+    story_id     VARCHAR NOT NULL,
+    actor_id     VARCHAR NOT NULL,
+    name         VARCHAR NOT NULL,
+    kind         VARCHAR NOT NULL,
+    affiliation  VARCHAR,
+    aliases      VARCHAR[],
+    roles        VARCHAR[],
+    PRIMARY KEY (story_id, actor_id)
+);
+CREATE TABLE issues (
+    story_id     VARCHAR NOT NULL,
+    issue_id     VARCHAR NOT NULL,
+    question     VARCHAR NOT NULL,
+    labels       VARCHAR[],
+    PRIMARY KEY (story_id, issue_id)
+);
+CREATE TABLE feeds (
+    story_id              VARCHAR NOT NULL,
+    feed_id               VARCHAR NOT NULL,
+    name                  VARCHAR,
+    url                   VARCHAR NOT NULL,
+    kind                  VARCHAR,
+    etag                  VARCHAR,
+    last_modified         VARCHAR,
+    last_polled_at        TIMESTAMPTZ,
+    last_success_at       TIMESTAMPTZ,
+    last_status           INTEGER,
+    last_error            VARCHAR,
+    consecutive_failures  INTEGER NOT NULL DEFAULT 0,
+    items_seen            BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (story_id, feed_id)
+);
+CREATE TABLE runs (
+    run_id              VARCHAR PRIMARY KEY,
+    story_id            VARCHAR NOT NULL,
+    started_at          TIMESTAMPTZ NOT NULL,
+    finished_at         TIMESTAMPTZ,
+    status              VARCHAR NOT NULL,
+    feeds_polled        INTEGER,
+    feeds_failed        INTEGER,
+    feeds_not_modified  INTEGER,
+    items_seen          INTEGER,
+    items_new           INTEGER,
+    articles_added      INTEGER,
+    actors_tagged       INTEGER,
+    observations_added  INTEGER,
+    changes_detected    INTEGER,
+    alerts_sent         INTEGER,
+    alerts_failed       INTEGER
+);
+CREATE TABLE run_problems (
+    run_id   VARCHAR NOT NULL,
+    stage    VARCHAR NOT NULL,
+    source   VARCHAR NOT NULL,
+    url      VARCHAR,
+    message  VARCHAR NOT NULL,
+    noted_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE feed_items (
+    story_id       VARCHAR NOT NULL,
+    url            VARCHAR NOT NULL,
+    feed_id        VARCHAR NOT NULL,
+    guid           VARCHAR,
+    title          VARCHAR,
+    published_at   TIMESTAMPTZ,
+    first_seen_at  TIMESTAMPTZ NOT NULL,
+    outcome        VARCHAR NOT NULL,
+    note           VARCHAR,
+    run_id         VARCHAR
+);
+CREATE TABLE articles (
+    article_id        VARCHAR NOT NULL,
+    story_id          VARCHAR NOT NULL,
+    url               VARCHAR NOT NULL,
+    source_url        VARCHAR,
+    feed_id           VARCHAR,
+    outlet            VARCHAR,
+    title             VARCHAR,
+    author            VARCHAR,
+    published_at      TIMESTAMPTZ,
+    fetched_at        TIMESTAMPTZ NOT NULL,
+    language          VARCHAR,
+    text              VARCHAR NOT NULL,
+    text_source       VARCHAR NOT NULL,
+    content_hash      VARCHAR NOT NULL,
+    relevance         DOUBLE,
+    relevance_reason  VARCHAR,
+    is_seed           BOOLEAN NOT NULL,
+    run_id            VARCHAR
+);
+CREATE TABLE mentions (
+    story_id        VARCHAR NOT NULL,
+    article_id      VARCHAR NOT NULL,
+    actor_id        VARCHAR NOT NULL,
+    sentence_index  INTEGER NOT NULL,
+    start_char      INTEGER NOT NULL,
+    end_char        INTEGER NOT NULL,
+    surface         VARCHAR NOT NULL
+);
+CREATE TABLE stance_observations (
+    observation_id  VARCHAR NOT NULL,
+    story_id        VARCHAR NOT NULL,
+    article_id      VARCHAR NOT NULL,
+    actor_id        VARCHAR NOT NULL,
+    issue_id        VARCHAR NOT NULL,
+    stance          VARCHAR NOT NULL,
+    confidence      DOUBLE NOT NULL,
+    evidence        VARCHAR NOT NULL,
+    sentence_index  INTEGER NOT NULL,
+    start_char      INTEGER NOT NULL,
+    end_char        INTEGER NOT NULL,
+    cue             VARCHAR,
+    rules_version   VARCHAR NOT NULL,
+    published_at    TIMESTAMPTZ,
+    observed_at     TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE stance_changes (
+    change_id            VARCHAR PRIMARY KEY,
+    story_id             VARCHAR NOT NULL,
+    actor_id             VARCHAR NOT NULL,
+    issue_id             VARCHAR NOT NULL,
+    from_stance          VARCHAR NOT NULL,
+    to_stance            VARCHAR NOT NULL,
+    from_observation_id  VARCHAR NOT NULL,
+    to_observation_id    VARCHAR NOT NULL,
+    detected_at          TIMESTAMPTZ NOT NULL,
+    run_id               VARCHAR
+);
+CREATE TABLE alerts (
+    alert_id     VARCHAR PRIMARY KEY,
+    story_id     VARCHAR NOT NULL,
+    kind         VARCHAR NOT NULL,
+    change_id    VARCHAR,
+    title        VARCHAR NOT NULL,
+    body         VARCHAR NOT NULL,
+    url          VARCHAR,
+    status       VARCHAR NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   VARCHAR,
+    created_at   TIMESTAMPTZ NOT NULL,
+    sent_at      TIMESTAMPTZ
+);
+"""
+
+_V1_VIEWS = f"""
+CREATE VIEW article_positions AS
+WITH per_label AS (
+    SELECT story_id, article_id, actor_id, issue_id, stance,
+           sum(confidence) AS weight,
+           max(confidence) AS confidence,
+           count(*) AS sentences,
+           arg_max(observation_id, confidence) AS observation_id,
+           arg_max(evidence, confidence) AS evidence,
+           min(published_at) AS published_at,
+           min(observed_at) AS observed_at
+    FROM stance_observations
+    GROUP BY ALL
+)
+SELECT * FROM per_label
+QUALIFY row_number() OVER (
+    PARTITION BY story_id, article_id, actor_id, issue_id
+    ORDER BY weight DESC, confidence DESC, stance
+) = 1;
+
+CREATE VIEW current_stances AS
+SELECT p.story_id, p.actor_id, a.name AS actor, p.issue_id, p.stance, p.confidence,
+       p.evidence, p.observation_id, p.article_id, art.url, art.outlet, art.title,
+       coalesce(p.published_at, p.observed_at) AS as_of
+FROM article_positions p
+JOIN articles art USING (story_id, article_id)
+LEFT JOIN actors a USING (story_id, actor_id)
+WHERE p.confidence >= {MIN_POSITION_CONFIDENCE}
+QUALIFY row_number() OVER (
+    PARTITION BY p.story_id, p.actor_id, p.issue_id
+    ORDER BY coalesce(p.published_at, p.observed_at) DESC, p.observed_at DESC, p.observation_id
+) = 1;
+
+CREATE VIEW recent_changes AS
+SELECT c.story_id, c.detected_at, c.actor_id, a.name AS actor, c.issue_id,
+       c.from_stance, c.to_stance, o.evidence, art.url, art.outlet, art.title,
+       o.published_at, c.change_id
+FROM stance_changes c
+JOIN stance_observations o ON o.observation_id = c.to_observation_id
+JOIN articles art ON art.article_id = o.article_id
+LEFT JOIN actors a ON a.story_id = c.story_id AND a.actor_id = c.actor_id
+ORDER BY c.detected_at DESC;
+"""
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "tables, positions, current stances and changes", _V1_TABLES + _V1_VIEWS),
+]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply the migrations this warehouse has not seen yet; return their versions."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, sql in MIGRATIONS:
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest migration applied to this warehouse (0 for an empty file)."""
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0]) if row else 0

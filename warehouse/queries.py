@@ -1,0 +1,77 @@
+"""Reads from the warehouse: the questions the CLI answers, and plain SQL for users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from extractors.records import Alert
+
+
+@dataclass(frozen=True)
+class Table:
+    """A query result: column names and rows."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> Table:
+    """Run one statement and return its result (the caller opens the file read-only)."""
+    cursor = con.execute(sql, params or [])
+    if cursor.description is None:
+        return Table([], [])
+    return Table([d[0] for d in cursor.description], cursor.fetchall())
+
+
+def current_stances(con: duckdb.DuckDBPyConnection, story_id: str) -> Table:
+    """Each actor's current stance per issue, with its evidence."""
+    return run_sql(
+        con,
+        "SELECT actor, issue_id AS issue, stance, round(confidence, 2) AS confidence, "
+        "strftime(as_of, '%Y-%m-%d') AS as_of, evidence, url FROM current_stances "
+        "WHERE story_id = ? ORDER BY issue_id, actor",
+        [story_id],
+    )
+
+
+def recent_changes(con: duckdb.DuckDBPyConnection, story_id: str, limit: int = 50) -> Table:
+    """The latest stance changes, newest first, with evidence and link."""
+    return run_sql(
+        con,
+        "SELECT strftime(detected_at, '%Y-%m-%d %H:%M') AS detected, actor, issue_id AS issue, "
+        "from_stance, to_stance, evidence, outlet, url FROM recent_changes "
+        "WHERE story_id = ? LIMIT ?",
+        [story_id, limit],
+    )
+
+
+def list_alerts(con: duckdb.DuckDBPyConnection, story_id: str, limit: int = 50) -> Table:
+    """The outbox, newest first, with delivery status."""
+    return run_sql(
+        con,
+        "SELECT strftime(created_at, '%Y-%m-%d %H:%M') AS created, kind, status, attempts, "
+        "title, last_error, url FROM alerts WHERE story_id = ? "
+        "ORDER BY created_at DESC, alert_id LIMIT ?",
+        [story_id, limit],
+    )
+
+
+def pending_alerts(con: duckdb.DuckDBPyConnection, story_id: str, max_attempts: int) -> list[Alert]:
+    """Alerts not delivered yet that still have attempts left, oldest first."""
+    rows = con.execute(
+        "SELECT alert_id, kind, title, body, url, attempts FROM alerts "
+        "WHERE story_id = ? AND status = 'pending' AND attempts < ? ORDER BY created_at, alert_id",
+        [story_id, max_attempts],
+    ).fetchall()
+    return [Alert(*row) for row in rows]
+
+
+def has_article(con: duckdb.DuckDBPyConnection, story_id: str, url: str) -> bool:
+    """Whether the story already stores the article at ``url``."""
+    row = con.execute(
+        "SELECT count(*) FROM articles WHERE story_id = ? AND url = ?", [story_id, url]
+    ).fetchone()
+    return bool(row and row[0])

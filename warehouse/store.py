@@ -1,0 +1,354 @@
+"""Appends to the warehouse: stories, feed state, coverage, stance changes, runs, alerts.
+
+Every append is idempotent: rows carry keys derived from their content (the canonical
+URL, the sentence an observation came from), and a batch is de-duplicated against what is
+stored before it is inserted, so running a cycle twice stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import duckdb
+
+from extractors.records import Article, FeedItem, StanceChange, Story, Tagging
+from warehouse.connection import insert_rows
+from warehouse.migrations import MIN_POSITION_CONFIDENCE
+
+ALERT_STATUSES = ("pending", "sent", "logged", "failed")
+
+
+def key(*parts: object) -> str:
+    """A short stable identifier made from ``parts``."""
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:20]
+
+
+def article_id(story_id: str, url: str) -> str:
+    """The identifier of an article within a story: derived from its canonical URL."""
+    return key(story_id, url)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class AppendResult:
+    """What one append stored."""
+
+    articles: int = 0
+    mentions: int = 0
+    observations: int = 0
+    actors: set[str] = field(default_factory=set)
+    changes: list[StanceChange] = field(default_factory=list)
+
+
+def load_story(con: duckdb.DuckDBPyConnection, story: Story) -> None:
+    """Record the story's definition (actors, issues, feeds), keeping each feed's poll state."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO stories VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (story_id) DO UPDATE SET "
+            "title = excluded.title, description = excluded.description, "
+            "schedule = excluded.schedule, fingerprint = excluded.fingerprint, "
+            "loaded_at = excluded.loaded_at",
+            [story.id, story.title, story.description, story.schedule, story.fingerprint, now()],
+        )
+        con.execute("DELETE FROM actors WHERE story_id = ?", [story.id])
+        insert_rows(
+            con,
+            "actors",
+            ("story_id", "actor_id", "name", "kind", "affiliation", "aliases", "roles"),
+            [
+                (story.id, a.id, a.name, a.kind, a.affiliation, list(a.aliases), [r.title for r in a.roles])
+                for a in story.actors
+            ],
+        )
+        con.execute("DELETE FROM issues WHERE story_id = ?", [story.id])
+        insert_rows(
+            con,
+            "issues",
+            ("story_id", "issue_id", "question", "labels"),
+            [(story.id, i.id, i.question, list(i.labels)) for i in story.issues],
+        )
+        feed_ids = [f.id for f in story.feeds]
+        con.execute(
+            "DELETE FROM feeds WHERE story_id = ? AND NOT list_contains(?, feed_id)", [story.id, feed_ids]
+        )
+        for feed in story.feeds:
+            con.execute(
+                "INSERT INTO feeds (story_id, feed_id, name, url, kind) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (story_id, feed_id) DO UPDATE SET name = excluded.name, "
+                "url = excluded.url, kind = excluded.kind",
+                [story.id, feed.id, feed.name, feed.url, feed.kind],
+            )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def unseen(con: duckdb.DuckDBPyConnection, story_id: str, urls: Iterable[str]) -> set[str]:
+    """The URLs among ``urls`` that the story has neither stored nor seen in a feed before."""
+    wanted = sorted(set(urls))
+    if not wanted:
+        return set()
+    rows = con.execute(
+        "SELECT u FROM unnest(?) AS t(u) WHERE u NOT IN "
+        "(SELECT url FROM articles WHERE story_id = ? UNION ALL "
+        " SELECT url FROM feed_items WHERE story_id = ?)",
+        [wanted, story_id, story_id],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def append_coverage(
+    con: duckdb.DuckDBPyConnection,
+    story_id: str,
+    batch: Sequence[tuple[Article, Tagging]],
+    seen: Sequence[tuple[FeedItem, str, str | None]] = (),
+    run_id: str | None = None,
+    fetched_at: datetime | None = None,
+) -> AppendResult:
+    """Store articles with their mentions and observations, then record stance changes.
+
+    ``seen`` lists every feed item the batch came from, with its outcome (stored,
+    irrelevant, skipped) and a note, so that no item is fetched twice. One transaction:
+    either the whole batch and the changes it causes are stored, or none of it.
+    """
+    fetched_at = fetched_at or now()
+    result = AppendResult()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        fresh = unseen(con, story_id, [a.url for a, _ in batch] + [i.url for i, _, _ in seen])
+        items = {}
+        for item, outcome, note in seen:
+            if item.url in fresh and item.url not in items:
+                items[item.url] = (story_id, item.url, item.feed_id, item.guid, item.title,
+                                   item.published, fetched_at, outcome, note, run_id)  # fmt: skip
+        insert_rows(con, "feed_items", _ITEM_COLUMNS, list(items.values()))
+        kept: dict[str, tuple[Article, Tagging]] = {}
+        for article, tagging in batch:
+            if article.url in fresh and article.url not in kept:
+                kept[article.url] = (article, tagging)
+        articles, mentions, observations = [], [], []
+        for article, tagging in kept.values():
+            aid = article_id(story_id, article.url)
+            articles.append(_article_row(story_id, aid, article, fetched_at, run_id))
+            for m in tagging.mentions:
+                mentions.append((story_id, aid, m.actor_id, m.sentence_index, m.start, m.end, m.surface))
+                result.actors.add(m.actor_id)
+            for o in tagging.observations:
+                observations.append(
+                    (
+                        key(aid, o.actor_id, o.issue_id, o.sentence_index, o.rules_version),
+                        story_id, aid, o.actor_id, o.issue_id, o.stance, o.confidence,
+                        o.evidence, o.sentence_index, o.start, o.end, o.cue, o.rules_version,
+                        article.published, fetched_at,
+                    )
+                )  # fmt: skip
+        result.articles = insert_rows(con, "articles", _ARTICLE_COLUMNS, articles)
+        result.mentions = insert_rows(con, "mentions", _MENTION_COLUMNS, mentions)
+        result.observations = insert_rows(con, "stance_observations", _OBSERVATION_COLUMNS, observations)
+        new_ids = {row[1] for row in articles}
+        pairs = {(o[3], o[4]) for o in observations}
+        result.changes = _record_changes(con, story_id, new_ids, pairs, run_id, fetched_at)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+_ITEM_COLUMNS = (
+    "story_id", "url", "feed_id", "guid", "title", "published_at", "first_seen_at", "outcome",
+    "note", "run_id",
+)  # fmt: skip
+_ARTICLE_COLUMNS = (
+    "article_id", "story_id", "url", "source_url", "feed_id", "outlet", "title", "author",
+    "published_at", "fetched_at", "language", "text", "text_source", "content_hash",
+    "relevance", "relevance_reason", "is_seed", "run_id",
+)  # fmt: skip
+_MENTION_COLUMNS = (
+    "story_id", "article_id", "actor_id", "sentence_index", "start_char", "end_char", "surface",
+)  # fmt: skip
+_OBSERVATION_COLUMNS = (
+    "observation_id", "story_id", "article_id", "actor_id", "issue_id", "stance", "confidence",
+    "evidence", "sentence_index", "start_char", "end_char", "cue", "rules_version",
+    "published_at", "observed_at",
+)  # fmt: skip
+
+
+def _article_row(story_id: str, aid: str, a: Article, fetched_at: datetime, run_id: str | None) -> tuple:
+    return (
+        aid, story_id, a.url, a.source_url, a.feed_id, a.outlet, a.title, a.author, a.published,
+        fetched_at, a.language, a.text, a.text_source, a.content_hash, a.relevance,
+        a.relevance_reason, a.is_seed, run_id,
+    )  # fmt: skip
+
+
+def _record_changes(
+    con: duckdb.DuckDBPyConnection,
+    story_id: str,
+    new_articles: set[str],
+    pairs: set[tuple[str, str]],
+    run_id: str | None,
+    detected_at: datetime,
+) -> list[StanceChange]:
+    """Walk each touched (actor, issue) timeline; a new article that takes a different
+    position from the one before it, and is not older than anything stored, is a change."""
+    if not pairs or not new_articles:
+        return []
+    rows = con.execute(
+        f"""
+        SELECT p.actor_id, p.issue_id, p.stance, p.observation_id, p.article_id, p.evidence,
+               art.url, art.outlet, art.title
+        FROM article_positions p JOIN articles art USING (story_id, article_id)
+        WHERE p.story_id = ? AND p.confidence >= {MIN_POSITION_CONFIDENCE}
+          AND list_contains(?, p.actor_id || '|' || p.issue_id)
+        ORDER BY p.actor_id, p.issue_id, coalesce(p.published_at, p.observed_at),
+                 p.observed_at, p.observation_id
+        """,
+        [story_id, [f"{a}|{i}" for a, i in pairs]],
+    ).fetchall()
+    timelines: dict[tuple[str, str], list[tuple]] = {}
+    for row in rows:
+        timelines.setdefault((row[0], row[1]), []).append(row)
+    changes = []
+    for (actor, issue), timeline in timelines.items():
+        # Positions from earlier runs that come after a new one make it history, not news.
+        last_old = max((n for n, r in enumerate(timeline) if r[4] not in new_articles), default=-1)
+        for n in range(max(last_old, 0) + 1, len(timeline)):
+            before, after = timeline[n - 1], timeline[n]
+            if after[4] in new_articles and after[2] != before[2]:
+                changes.append(
+                    StanceChange(
+                        change_id=key(story_id, actor, issue, before[3], after[3]),
+                        actor_id=actor, issue_id=issue, from_stance=before[2],
+                        to_stance=after[2], from_observation_id=before[3],
+                        to_observation_id=after[3], evidence=after[5], url=after[6],
+                        outlet=after[7], title=after[8],
+                    )
+                )  # fmt: skip
+    insert_rows(
+        con,
+        "stance_changes",
+        ("change_id", "story_id", "actor_id", "issue_id", "from_stance", "to_stance",
+         "from_observation_id", "to_observation_id", "detected_at", "run_id"),
+        [(c.change_id, story_id, c.actor_id, c.issue_id, c.from_stance, c.to_stance,
+          c.from_observation_id, c.to_observation_id, detected_at, run_id) for c in changes],
+    )  # fmt: skip
+    _queue_change_alerts(con, story_id, changes, detected_at)
+    return changes
+
+
+def _queue_change_alerts(
+    con: duckdb.DuckDBPyConnection, story_id: str, changes: list[StanceChange], at: datetime
+) -> None:
+    names = dict(con.execute("SELECT actor_id, name FROM actors WHERE story_id = ?", [story_id]).fetchall())
+    questions = dict(
+        con.execute("SELECT issue_id, question FROM issues WHERE story_id = ?", [story_id]).fetchall()
+    )
+    rows = []
+    for c in changes:
+        actor = names.get(c.actor_id, c.actor_id)
+        title = f"{actor} changed stance on {c.issue_id}: {c.from_stance} -> {c.to_stance}"
+        body = (
+            f"{questions.get(c.issue_id, c.issue_id)}\n"
+            f"{actor}: {c.from_stance} -> {c.to_stance}\n"
+            f"Evidence: \"{c.evidence}\"\n"
+            f"Source: {c.outlet or 'unknown outlet'} - {c.title or ''}\n{c.url}"
+        )
+        rows.append((f"change:{c.change_id}", story_id, "stance_change", c.change_id, title, body, c.url, "pending", 0, at))
+    insert_rows(
+        con,
+        "alerts",
+        ("alert_id", "story_id", "kind", "change_id", "title", "body", "url", "status", "attempts", "created_at"),
+        rows,
+    )
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, story_id: str, started_at: datetime) -> None:
+    """Record that a cycle began (so a crashed cycle stays visible as 'running')."""
+    con.execute(
+        "INSERT INTO runs (run_id, story_id, started_at, status) VALUES (?, ?, ?, 'running') "
+        "ON CONFLICT (run_id) DO NOTHING",
+        [run_id, story_id, started_at],
+    )
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: dict[str, int]
+) -> None:
+    """Record what a cycle did."""
+    allowed = {
+        "feeds_polled", "feeds_failed", "feeds_not_modified", "items_seen", "items_new",
+        "articles_added", "actors_tagged", "observations_added", "changes_detected",
+        "alerts_sent", "alerts_failed",
+    }  # fmt: skip
+    unknown = set(counts) - allowed
+    if unknown:
+        raise ValueError(f"unknown run counters: {sorted(unknown)}")
+    assignments = ", ".join(f"{name} = ?" for name in counts)
+    con.execute(
+        f"UPDATE runs SET status = ?, finished_at = ?{', ' if counts else ''}{assignments} WHERE run_id = ?",
+        [status, now(), *counts.values(), run_id],
+    )
+
+
+def add_problems(
+    con: duckdb.DuckDBPyConnection, run_id: str, problems: Sequence[tuple[str, str, str | None, str]]
+) -> None:
+    """Record what went wrong in a cycle: (stage, source, url, message) per problem."""
+    at = now()
+    insert_rows(
+        con,
+        "run_problems",
+        ("run_id", "stage", "source", "url", "message", "noted_at"),
+        [(run_id, stage, source, url, message, at) for stage, source, url, message in problems],
+    )
+
+
+def save_feed_polls(con: duckdb.DuckDBPyConnection, story_id: str, polls: Sequence[dict]) -> None:
+    """Update each polled feed's state: validators, status, error and failure count."""
+    at = now()
+    for p in polls:
+        ok = p["error"] is None
+        con.execute(
+            """
+            UPDATE feeds SET
+                etag = CASE WHEN ? THEN coalesce(?, etag) ELSE etag END,
+                last_modified = CASE WHEN ? THEN coalesce(?, last_modified) ELSE last_modified END,
+                last_polled_at = ?,
+                last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
+                last_status = ?,
+                last_error = ?,
+                consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END,
+                items_seen = items_seen + ?
+            WHERE story_id = ? AND feed_id = ?
+            """,
+            [ok, p.get("etag"), ok, p.get("last_modified"), at, ok, at, p.get("status"),
+             p["error"], ok, p.get("items", 0), story_id, p["feed_id"]],
+        )  # fmt: skip
+
+
+def feed_validators(con: duckdb.DuckDBPyConnection, story_id: str) -> dict[str, tuple[str | None, str | None]]:
+    """Each feed's stored ETag and Last-Modified, for conditional GET."""
+    rows = con.execute(
+        "SELECT feed_id, etag, last_modified FROM feeds WHERE story_id = ?", [story_id]
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def mark_alert(con: duckdb.DuckDBPyConnection, alert_id: str, status: str, error: str | None) -> None:
+    """Record one delivery attempt of an alert."""
+    if status not in ALERT_STATUSES:
+        raise ValueError(f"unknown alert status {status!r}")
+    con.execute(
+        "UPDATE alerts SET status = ?, attempts = attempts + 1, last_error = ?, "
+        "sent_at = CASE WHEN ? IN ('sent', 'logged') THEN now() ELSE sent_at END WHERE alert_id = ?",
+        [status, error, status, alert_id],
+    )
