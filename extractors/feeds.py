@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
@@ -23,7 +23,9 @@ def parse_feed(data: bytes, feed_id: str, feed_url: str | None = None) -> Parsed
     """
     if not data or not data.strip():
         return ParsedFeed(feed_id, (), error="empty document")
-    parsed = feedparser.parse(data, response_headers={"content-location": feed_url or ""})
+    # Without a content type feedparser flags every document; the bytes decide instead.
+    headers = {"content-location": feed_url or "", "content-type": "application/xml"}
+    parsed = feedparser.parse(data, response_headers=headers)
     problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else None
     if not parsed.entries and (problem or not parsed.get("version")):
         return ParsedFeed(feed_id, (), error=f"not a feed: {problem or 'no RSS, Atom or RDF found'}")
@@ -65,6 +67,6 @@ def _when(parsed: Any) -> datetime | None:
     if not parsed:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     except (OverflowError, ValueError, TypeError):
         return None

@@ -28,7 +28,7 @@ def judge(text: str, rules: Relevance, lenient: bool = False) -> Verdict:
     found = sorted({t for g in groups for t in g} | set(strong))
     if strong:
         return Verdict(True, float(len(found)), f"names {', '.join(strong)}")
-    missing = [g for g, hits in zip(rules.require_all, groups) if not hits]
+    missing = [g for g, hits in zip(rules.require_all, groups, strict=True) if not hits]
     if rules.require_all and len(missing) <= (1 if lenient and len(rules.require_all) > 1 else 0):
         return Verdict(True, float(len(found)), f"matches {', '.join(found)}")
     absent = "; ".join("/".join(g[:3]) + ("/..." if len(g) > 3 else "") for g in missing)

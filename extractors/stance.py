@@ -127,12 +127,8 @@ def _negated(norm: str, sentence_start: int, cue_start: int, issue: Issue) -> bo
     if pattern is None:
         return False
     before = norm[sentence_start:cue_start]
-    last = None
-    for last in pattern.finditer(before):
-        pass
-    if last is None:
-        return False
-    return len(before[last.end() :].split()) <= NEGATION_WINDOW_WORDS
+    negators = list(pattern.finditer(before))
+    return bool(negators) and len(before[negators[-1].end() :].split()) <= NEGATION_WINDOW_WORDS
 
 
 def _holder(

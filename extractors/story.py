@@ -8,7 +8,7 @@ the entry at fault, because users write these files by hand.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -136,9 +136,9 @@ def _load_seed(folder: Path, meta: dict) -> SeedArticle:
     text = "\n".join(line for line in lines if line and line not in drop)
     published = meta.get("published")
     if isinstance(published, date) and not isinstance(published, datetime):
-        published = datetime.combine(published, time(12), tzinfo=timezone.utc)
+        published = datetime.combine(published, time(12), tzinfo=UTC)
     elif isinstance(published, datetime) and published.tzinfo is None:
-        published = published.replace(tzinfo=timezone.utc)
+        published = published.replace(tzinfo=UTC)
     elif published is not None and not isinstance(published, datetime):
         raise StoryError(f"{path}: seed: published {published!r} is not a date")
     return SeedArticle(

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +42,7 @@ console = Console()
 errors = Console(stderr=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -73,9 +73,7 @@ def init(story: StoryOpt = None, warehouse: WarehouseOpt = None) -> None:
     loaded, seeded = prepare_story(settings, story)
     state = "seeded with its original article" if seeded else "already seeded; story files reloaded"
     console.print(f"Warehouse {settings.warehouse}: story [bold]{loaded.id}[/] {state}.")
-    console.print(
-        f"{len(loaded.actors)} actors, {len(loaded.issues)} issues, {len(loaded.feeds)} feeds."
-    )
+    console.print(f"{len(loaded.actors)} actors, {len(loaded.issues)} issues, {len(loaded.feeds)} feeds.")
 
 
 @app.command()
@@ -148,7 +146,7 @@ def _story_id(settings: Settings, story: str | None) -> str:
 
 def _emit(result: Table, format: Format) -> None:
     if format is Format.json:
-        records = [dict(zip(result.columns, row)) for row in result.rows]
+        records = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
         sys.stdout.write(json.dumps(records, default=str, ensure_ascii=False, indent=2) + "\n")
     elif format is Format.csv:
         buffer = io.StringIO()
@@ -161,9 +159,11 @@ def _emit(result: Table, format: Format) -> None:
         for row in result.rows:
             table.add_row(*(_cell(v) for v in row))
         console.print(table)
-        note = " (long values shortened: --format csv or json shows them whole)" if any(
-            len(str(v)) > CELL_WIDTH for row in result.rows for v in row
-        ) else ""
+        note = (
+            " (long values shortened: --format csv or json shows them whole)"
+            if any(len(str(v)) > CELL_WIDTH for row in result.rows for v in row)
+            else ""
+        )
         console.print(f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}{note}")
 
 

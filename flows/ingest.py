@@ -75,7 +75,7 @@ def parse_feeds(feeds: list[Feed], fetches: list[Fetch]) -> list[ParsedFeed]:
     """Parse the bytes of every feed that answered with a body."""
     return [
         parse_feed(f.body, feed.id, f.final_url or feed.url)
-        for feed, f in zip(feeds, fetches)
+        for feed, f in zip(feeds, fetches, strict=True)
         if f.body is not None and f.error is None
     ]
 
@@ -111,7 +111,7 @@ def extract_and_tag(items: list[FeedItem], pages: list[Fetch], outlets: dict, st
     """Extract each page's text (feed text as fallback), judge relevance, tag actors and stances."""
     results = [
         process_item(item, page.body if page.error is None else None, outlets.get(item.feed_id), story)
-        for item, page in zip(items, pages)
+        for item, page in zip(items, pages, strict=True)
     ]
     kept = sum(1 for c in results if c.article)
     get_run_logger().info("Extracted and tagged %d items: %d kept as coverage", len(results), kept)
@@ -131,7 +131,9 @@ def store_coverage(
         result = store.append_coverage(con, story_id, batch, seen=seen, run_id=run_id)
     get_run_logger().info(
         "Stored %d articles, %d observations; %d stance changes",
-        result.articles, result.observations, len(result.changes),
+        result.articles,
+        result.observations,
+        len(result.changes),
     )
     return result
 
@@ -178,7 +180,7 @@ def _cycle(story: Story, settings: Settings, summary: CycleSummary) -> None:
     fetches = poll_feeds(feeds, validators, settings.http)
     parsed = {p.feed_id: p for p in parse_feeds(feeds, fetches)}
     polls, items = [], []
-    for feed, f in zip(feeds, fetches):
+    for feed, f in zip(feeds, fetches, strict=True):
         result = parsed.get(feed.id)
         error = f.error or (result.error if result else None)
         if error:
@@ -200,18 +202,18 @@ def _cycle(story: Story, settings: Settings, summary: CycleSummary) -> None:
     wanted = [i for i in new if judge(f"{i.title}\n{i.summary}", story.relevance, lenient=True).relevant]
     skipped = [(i, "irrelevant", "feed text does not match the story") for i in new if i not in wanted]
     pages = fetch_pages([i.url for i in wanted], settings.http)
-    for item, page in zip(wanted, pages):
+    for item, page in zip(wanted, pages, strict=True):
         if page.error:
             summary.problems.append(("fetch", item.feed_id, item.url, page.error))
     outlets = {f.id: f.name for f in feeds}
     coverage = extract_and_tag(wanted, pages, outlets, story)
-    seen = skipped + [
-        (c.item, "stored" if c.article else "dropped", c.note) for c in coverage
-    ]
+    seen = skipped + [(c.item, "stored" if c.article else "dropped", c.note) for c in coverage]
     for c in coverage:
         if c.note and not c.note.startswith("not relevant") and not c.note.startswith("page not fetched"):
             summary.problems.append(("extract", c.item.feed_id, c.item.url, c.note))
-    result = store_coverage(settings.warehouse, story.id, summary.run_id, seen, coverage, polls, summary.problems)
+    result = store_coverage(
+        settings.warehouse, story.id, summary.run_id, seen, coverage, polls, summary.problems
+    )
     summary.articles_added = result.articles
     summary.actors_tagged = len(result.actors)
     summary.observations_added = result.observations
@@ -220,4 +222,3 @@ def _cycle(story: Story, settings: Settings, summary: CycleSummary) -> None:
     deliveries = send_alerts(settings.warehouse, story.id, settings.alert_urls, settings.max_alert_attempts)
     summary.alerts_sent = sum(1 for d in deliveries if d.status in ("sent", "logged"))
     summary.alerts_failed = sum(1 for d in deliveries if d.status in ("pending", "failed"))
-

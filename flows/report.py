@@ -32,10 +32,12 @@ def print_summary(console: Console, summary: CycleSummary) -> None:
     if summary.problems:
         console.print(f"[yellow]{len(summary.problems)} problem(s):[/]")
         for stage, source, url, message in summary.problems:
-            console.print(f"  [bold]{source}[/] ({stage}) {message}" + (f"\n    {url}" if url else ""), soft_wrap=True)
+            console.print(
+                f"  [bold]{source}[/] ({stage}) {message}" + (f"\n    {url}" if url else ""), soft_wrap=True
+            )
     for change in summary.changes:
         console.print(
             f"[green]Change:[/] {change.actor_id} on {change.issue_id}: "
-            f"{change.from_stance} -> {change.to_stance}\n  \"{change.evidence}\"\n  {change.url}",
+            f'{change.from_stance} -> {change.to_stance}\n  "{change.evidence}"\n  {change.url}',
             soft_wrap=True,
         )

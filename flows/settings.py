@@ -100,8 +100,10 @@ def _typed(cls: type, raw: dict[str, object]) -> dict[str, object]:
     for name, value in raw.items():
         kind = str(types[name])
         if name == "alert_urls":
-            out[name] = tuple(value) if isinstance(value, list) else tuple(
-                u for u in re.split(r"[\s,]+", str(value)) if u
+            out[name] = (
+                tuple(value)
+                if isinstance(value, list)
+                else tuple(u for u in re.split(r"[\s,]+", str(value)) if u)
             )
         elif "Path" in kind:
             out[name] = Path(str(value))

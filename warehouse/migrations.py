@@ -173,8 +173,8 @@ WITH per_label AS (
            sum(confidence) AS weight,
            max(confidence) AS confidence,
            count(*) AS sentences,
-           arg_max(observation_id, confidence) AS observation_id,
-           arg_max(evidence, confidence) AS evidence,
+           first(observation_id ORDER BY confidence DESC, sentence_index) AS observation_id,
+           first(evidence ORDER BY confidence DESC, sentence_index) AS evidence,
            min(published_at) AS published_at,
            min(observed_at) AS observed_at
     FROM stance_observations
@@ -229,9 +229,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name]
-            )
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -32,7 +32,7 @@ def article_id(story_id: str, url: str) -> str:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -153,7 +153,7 @@ def append_coverage(
         result.articles = insert_rows(con, "articles", _ARTICLE_COLUMNS, articles)
         result.mentions = insert_rows(con, "mentions", _MENTION_COLUMNS, mentions)
         result.observations = insert_rows(con, "stance_observations", _OBSERVATION_COLUMNS, observations)
-        new_ids = {row[1] for row in articles}
+        new_ids = {row[0] for row in articles}
         pairs = {(o[3], o[4]) for o in observations}
         result.changes = _record_changes(con, story_id, new_ids, pairs, run_id, fetched_at)
         con.execute("COMMIT")
@@ -259,14 +259,38 @@ def _queue_change_alerts(
         body = (
             f"{questions.get(c.issue_id, c.issue_id)}\n"
             f"{actor}: {c.from_stance} -> {c.to_stance}\n"
-            f"Evidence: \"{c.evidence}\"\n"
+            f'Evidence: "{c.evidence}"\n'
             f"Source: {c.outlet or 'unknown outlet'} - {c.title or ''}\n{c.url}"
         )
-        rows.append((f"change:{c.change_id}", story_id, "stance_change", c.change_id, title, body, c.url, "pending", 0, at))
+        rows.append(
+            (
+                f"change:{c.change_id}",
+                story_id,
+                "stance_change",
+                c.change_id,
+                title,
+                body,
+                c.url,
+                "pending",
+                0,
+                at,
+            )
+        )
     insert_rows(
         con,
         "alerts",
-        ("alert_id", "story_id", "kind", "change_id", "title", "body", "url", "status", "attempts", "created_at"),
+        (
+            "alert_id",
+            "story_id",
+            "kind",
+            "change_id",
+            "title",
+            "body",
+            "url",
+            "status",
+            "attempts",
+            "created_at",
+        ),
         rows,
     )
 
@@ -280,9 +304,7 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, story_id: str, starte
     )
 
 
-def finish_run(
-    con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: dict[str, int]
-) -> None:
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: dict[str, int]) -> None:
     """Record what a cycle did."""
     allowed = {
         "feeds_polled", "feeds_failed", "feeds_not_modified", "items_seen", "items_new",
@@ -335,7 +357,9 @@ def save_feed_polls(con: duckdb.DuckDBPyConnection, story_id: str, polls: Sequen
         )  # fmt: skip
 
 
-def feed_validators(con: duckdb.DuckDBPyConnection, story_id: str) -> dict[str, tuple[str | None, str | None]]:
+def feed_validators(
+    con: duckdb.DuckDBPyConnection, story_id: str
+) -> dict[str, tuple[str | None, str | None]]:
     """Each feed's stored ETag and Last-Modified, for conditional GET."""
     rows = con.execute(
         "SELECT feed_id, etag, last_modified FROM feeds WHERE story_id = ?", [story_id]

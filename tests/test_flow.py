@@ -1,0 +1,104 @@
+"""The whole cycle, end to end: loopback feeds and pages, a real warehouse, real Prefect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.loopback import Loopback
+
+
+@pytest.fixture
+def run_cycle(prefect_harness, clean_env, site: Loopback, story_dir: Path, warehouse_path: Path):
+    from flows.ingest import ingest
+
+    clean_env.setenv("STORYWATCH_ALERT_URLS", f"json://127.0.0.1:{site.base.rsplit(':', 1)[1]}/hook")
+
+    def run():
+        return ingest(story=str(story_dir), warehouse=str(warehouse_path))
+
+    return run
+
+
+def rows(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_cycle_stores_coverage_detects_the_us_change_and_alerts_once(run_cycle, site, warehouse_path):
+    summary = run_cycle()
+
+    # Every source is accounted for: the broken and the missing feed are named with reasons.
+    assert summary.feeds_polled == 4
+    assert summary.feeds_failed == 2
+    problems = {(stage, source): message for stage, source, _, message in summary.problems}
+    assert problems[("parse", "loopback-broken")].startswith("not a feed")
+    assert problems[("poll", "loopback-missing")] == "HTTP 404 Not Found"
+    assert problems[("fetch", "loopback-world")] == "HTTP 500 Internal Server Error"
+    assert "no article text" in problems[("extract", "loopback-europe")]
+
+    articles = dict(rows(warehouse_path, "SELECT regexp_extract(url, '[^/:]+$'), text_source FROM articles"))
+    assert articles == {
+        "uk-troops-ukraine": "seed",
+        "us-backs-force.html": "page",  # linked twice, with tracking parameters: stored once
+        "starmer-repeats.html": "page",
+        "kremlin-warns.html": "page",
+        "server-error.html": "feed",  # the page failed: the feed's text stands in
+        "empty.html": "feed",  # the page had no text: the feed's text stands in
+    }
+    # Unrelated items are not stored as coverage, and are remembered so they are not refetched.
+    outcomes = dict(rows(warehouse_path, "SELECT regexp_extract(url, '[^/:]+$'), outcome FROM feed_items"))
+    assert outcomes["grain-exports.html"] == "dropped"
+    assert outcomes["football.html"] == "irrelevant"
+    assert site.hits("/articles/football.html") == 0
+
+    stances = {
+        (actor, issue): stance
+        for actor, issue, stance in rows(
+            warehouse_path, "SELECT actor_id, issue_id, stance FROM current_stances"
+        )
+    }
+    assert stances[("us", "us-security-guarantee")] == "support"
+    assert stances[("starmer", "troops-in-ukraine")] == "support"
+    assert stances[("russia", "russia-accepts-troops")] == "rejects"
+    assert stances[("germany", "troops-in-ukraine")] == "noncommittal"
+
+    changes = rows(warehouse_path, "SELECT actor_id, issue_id, from_stance, to_stance FROM stance_changes")
+    assert changes == [("us", "us-security-guarantee", "noncommittal", "support")]
+    assert summary.changes_detected == 1
+
+    assert len(site.webhooks) == 1
+    message = site.webhooks[0]
+    assert "United States" in message["title"]
+    assert "The United States has committed to back a European reassurance force" in message["message"]
+    assert f"{site.base}/articles/us-backs-force.html" in message["message"]
+    assert rows(warehouse_path, "SELECT status, attempts FROM alerts") == [("sent", 1)]
+
+    run = rows(
+        warehouse_path,
+        "SELECT status, feeds_failed, articles_added, changes_detected, alerts_sent FROM runs",
+    )
+    assert run == [("completed", 2, 5, 1, 1)]
+
+
+def test_second_cycle_stores_nothing_new_and_sends_nothing(run_cycle, site, warehouse_path):
+    run_cycle()
+    counts = (
+        "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM stance_observations), "
+        "(SELECT count(*) FROM mentions), (SELECT count(*) FROM alerts)"
+    )
+    before = rows(warehouse_path, counts)
+    page_hits = site.hits("/articles/us-backs-force.html")
+
+    summary = run_cycle()
+
+    assert rows(warehouse_path, counts) == before
+    assert summary.articles_added == 0 and summary.changes_detected == 0
+    assert summary.feeds_not_modified == 2  # conditional GET with the stored ETag
+    assert len(site.webhooks) == 1
+    assert site.hits("/articles/us-backs-force.html") == page_hits
