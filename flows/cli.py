@@ -25,7 +25,7 @@ from extractors.story import StoryError
 from flows.settings import Settings, SettingsError, load_settings
 from flows.stories import prepare_story
 from warehouse import queries
-from warehouse.connection import WarehouseError, open_warehouse
+from warehouse.connection import WarehouseError
 from warehouse.queries import Table
 
 EXIT_ERROR, EXIT_CONFIG, EXIT_WAREHOUSE, EXIT_SQL = 1, 3, 4, 5
@@ -95,7 +95,7 @@ def sql(
 ) -> None:
     """Query the warehouse with SQL (read-only). Tables and views: docs/warehouse.md."""
     settings = _settings(warehouse)
-    with open_warehouse(settings.warehouse, read_only=True) as con:
+    with settings.open_warehouse(read_only=True) as con:
         try:
             result = queries.run_sql(con, query)
         except duckdb.Error as exc:
@@ -108,7 +108,7 @@ def sql(
 def stances(story: StoryOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = Format.table) -> None:
     """Each actor's current stance on each issue, with the evidence sentence and link."""
     settings = _settings(warehouse)
-    with open_warehouse(settings.warehouse, read_only=True) as con:
+    with settings.open_warehouse(read_only=True) as con:
         _emit(queries.current_stances(con, _story_id(settings, story)), format)
 
 
@@ -121,7 +121,7 @@ def changes(
 ) -> None:
     """Recent stance changes, newest first, with the evidence sentence and link."""
     settings = _settings(warehouse)
-    with open_warehouse(settings.warehouse, read_only=True) as con:
+    with settings.open_warehouse(read_only=True) as con:
         _emit(queries.recent_changes(con, _story_id(settings, story), limit), format)
 
 
@@ -134,7 +134,7 @@ def alerts(
 ) -> None:
     """The alert outbox: what was sent, what is pending, and why a delivery failed."""
     settings = _settings(warehouse)
-    with open_warehouse(settings.warehouse, read_only=True) as con:
+    with settings.open_warehouse(read_only=True) as con:
         _emit(queries.list_alerts(con, _story_id(settings, story), limit), format)
 
 
@@ -182,3 +182,7 @@ def main() -> None:
     except WarehouseError as exc:
         errors.print(f"[red]Warehouse error:[/] {exc}")
         sys.exit(EXIT_WAREHOUSE)
+
+
+if __name__ == "__main__":
+    main()

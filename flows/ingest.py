@@ -24,7 +24,6 @@ from flows.http import Fetch, fetch, gather_limited, make_client
 from flows.settings import HttpSettings, Settings, load_settings
 from flows.stories import prepare_story
 from warehouse import queries, store
-from warehouse.connection import open_warehouse
 
 Problem = tuple[str, str, str | None, str]  # stage, source, url, message
 
@@ -81,9 +80,9 @@ def parse_feeds(feeds: list[Feed], fetches: list[Fetch]) -> list[ParsedFeed]:
 
 
 @task(cache_policy=NO_CACHE)
-def select_new(warehouse: Path, story_id: str, items: list[FeedItem]) -> list[FeedItem]:
+def select_new(settings: Settings, story_id: str, items: list[FeedItem]) -> list[FeedItem]:
     """Drop the items this story has already seen (by canonical URL)."""
-    with open_warehouse(warehouse) as con:
+    with settings.open_warehouse() as con:
         fresh = store.unseen(con, story_id, (i.url for i in items))
     chosen, taken = [], set()
     for item in items:
@@ -120,11 +119,11 @@ def extract_and_tag(items: list[FeedItem], pages: list[Fetch], outlets: dict, st
 
 @task(cache_policy=NO_CACHE)
 def store_coverage(
-    warehouse: Path, story_id: str, run_id: str, seen: list[tuple[FeedItem, str, str | None]],
+    settings: Settings, story_id: str, run_id: str, seen: list[tuple[FeedItem, str, str | None]],
     coverage: list[Coverage], polls: list[dict], problems: list[Problem],
 ) -> store.AppendResult:  # fmt: skip
     """Append the cycle's articles, feed states and problems in one short write."""
-    with open_warehouse(warehouse) as con:
+    with settings.open_warehouse() as con:
         store.save_feed_polls(con, story_id, polls)
         store.add_problems(con, run_id, problems)
         batch = [(c.article, c.tagging) for c in coverage if c.article and c.tagging]
@@ -139,13 +138,13 @@ def store_coverage(
 
 
 @task(cache_policy=NO_CACHE)
-def send_alerts(warehouse: Path, story_id: str, urls: tuple[str, ...], max_attempts: int) -> list[Delivery]:
+def send_alerts(settings: Settings, story_id: str) -> list[Delivery]:
     """Deliver pending alerts from the outbox and record each outcome."""
-    with open_warehouse(warehouse) as con:
-        pending = queries.pending_alerts(con, story_id, max_attempts)
+    with settings.open_warehouse() as con:
+        pending = queries.pending_alerts(con, story_id, settings.max_alert_attempts)
     log = get_run_logger()
-    deliveries = [deliver(a, urls, max_attempts, log) for a in pending]
-    with open_warehouse(warehouse) as con:
+    deliveries = [deliver(a, settings.alert_urls, settings.max_alert_attempts, log) for a in pending]
+    with settings.open_warehouse() as con:
         for d in deliveries:
             store.mark_alert(con, d.alert_id, d.status, d.error)
     return deliveries
@@ -159,24 +158,23 @@ def ingest(story: str | None = None, warehouse: str | None = None) -> CycleSumma
         settings = replace(settings, warehouse=Path(warehouse))
     loaded, _ = prepare_story(settings, story)
     summary = CycleSummary(story_id=loaded.id, run_id=uuid.uuid4().hex[:12])
-    with open_warehouse(settings.warehouse) as con:
+    with settings.open_warehouse() as con:
         store.start_run(con, summary.run_id, loaded.id, store.now())
+        validators = store.feed_validators(con, loaded.id)
     try:
-        _cycle(loaded, settings, summary)
+        _cycle(loaded, settings, validators, summary)
         status = "completed"
     except Exception:
         status = "failed"
         raise
     finally:
-        with open_warehouse(settings.warehouse) as con:
+        with settings.open_warehouse() as con:
             store.finish_run(con, summary.run_id, status, summary.counts())
     return summary
 
 
-def _cycle(story: Story, settings: Settings, summary: CycleSummary) -> None:
+def _cycle(story: Story, settings: Settings, validators: dict, summary: CycleSummary) -> None:
     feeds = list(story.feeds)
-    with open_warehouse(settings.warehouse) as con:
-        validators = store.feed_validators(con, story.id)
     fetches = poll_feeds(feeds, validators, settings.http)
     parsed = {p.feed_id: p for p in parse_feeds(feeds, fetches)}
     polls, items = [], []
@@ -196,7 +194,7 @@ def _cycle(story: Story, settings: Settings, summary: CycleSummary) -> None:
     summary.feeds_not_modified = sum(1 for f in fetches if f.not_modified)
     summary.items_seen = len(items)
 
-    new = select_new(settings.warehouse, story.id, items)
+    new = select_new(settings, story.id, items)
     summary.items_new = len(new)
     # Fetch only what the feed already shows to be about the story, or close to it.
     wanted = [i for i in new if judge(f"{i.title}\n{i.summary}", story.relevance, lenient=True).relevant]
@@ -211,14 +209,12 @@ def _cycle(story: Story, settings: Settings, summary: CycleSummary) -> None:
     for c in coverage:
         if c.note and not c.note.startswith("not relevant") and not c.note.startswith("page not fetched"):
             summary.problems.append(("extract", c.item.feed_id, c.item.url, c.note))
-    result = store_coverage(
-        settings.warehouse, story.id, summary.run_id, seen, coverage, polls, summary.problems
-    )
+    result = store_coverage(settings, story.id, summary.run_id, seen, coverage, polls, summary.problems)
     summary.articles_added = result.articles
     summary.actors_tagged = len(result.actors)
     summary.observations_added = result.observations
     summary.changes_detected = len(result.changes)
     summary.changes = result.changes
-    deliveries = send_alerts(settings.warehouse, story.id, settings.alert_urls, settings.max_alert_attempts)
+    deliveries = send_alerts(settings, story.id)
     summary.alerts_sent = sum(1 for d in deliveries if d.status in ("sent", "logged"))
     summary.alerts_failed = sum(1 for d in deliveries if d.status in ("pending", "failed"))

@@ -10,8 +10,13 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+
+import duckdb
+
+from warehouse.connection import open_warehouse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORY = "uk-troops-ukraine"
@@ -41,7 +46,12 @@ class Settings:
     story: str = DEFAULT_STORY
     alert_urls: tuple[str, ...] = ()
     max_alert_attempts: int = 5
+    lock_wait: float = 30.0  # seconds to wait for another process's lock on the warehouse
     http: HttpSettings = field(default_factory=HttpSettings)
+
+    def open_warehouse(self, read_only: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A short-lived connection to the configured warehouse."""
+        return open_warehouse(self.warehouse, read_only=read_only, wait_seconds=self.lock_wait)
 
     def story_dir(self, story: str | None = None) -> Path:
         """The folder of ``story``: a path as given, or a name under the seeds folder."""
@@ -63,6 +73,7 @@ _ENV = {
     "story": "STORYWATCH_STORY",
     "alert_urls": "STORYWATCH_ALERT_URLS",
     "max_alert_attempts": "STORYWATCH_MAX_ALERT_ATTEMPTS",
+    "lock_wait": "STORYWATCH_LOCK_WAIT",
     "http.timeout": "STORYWATCH_HTTP_TIMEOUT",
     "http.max_bytes": "STORYWATCH_HTTP_MAX_BYTES",
     "http.concurrency": "STORYWATCH_HTTP_CONCURRENCY",

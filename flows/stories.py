@@ -7,7 +7,6 @@ from extractors.records import Story
 from extractors.story import load_story
 from flows.settings import Settings
 from warehouse import queries, store
-from warehouse.connection import open_warehouse
 
 
 def prepare_story(settings: Settings, story_name: str | None = None) -> tuple[Story, bool]:
@@ -16,7 +15,7 @@ def prepare_story(settings: Settings, story_name: str | None = None) -> tuple[St
     Returns the story and whether the seed article was added now. Safe to repeat.
     """
     story = load_story(settings.story_dir(story_name))
-    with open_warehouse(settings.warehouse) as con:
+    with settings.open_warehouse() as con:
         store.load_story(con, story)
         if queries.has_article(con, story.id, story.seed.url):
             return story, False

@@ -6,9 +6,11 @@ conditional GETs with 304, and records every request and every webhook body it r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +25,7 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait between headers and body (a slow server)
 
 
 class Loopback:
@@ -102,7 +105,12 @@ class Loopback:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(response.body)))
                 self.end_headers()
-                self.wfile.write(response.body)
+                if response.delay:
+                    self.wfile.flush()
+                    time.sleep(response.delay)
+                # The client may give up first, as it should on a slow server.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(response.body)
 
             def log_message(self, *args: object) -> None:
                 pass

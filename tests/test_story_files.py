@@ -1,0 +1,239 @@
+"""Loading a story folder: the real seed story, and the mistakes people make editing one by hand."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from extractors.story import StoryError, load_story
+from tests.conftest import SEED_STORY
+
+
+def story_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "story"
+    shutil.copytree(SEED_STORY, folder)
+    return folder
+
+
+def edit(folder: Path, name: str, old: str, new: str) -> Path:
+    """Replace the first ``old`` in ``folder/name``; the test fails if ``old`` is not there."""
+    path = folder / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}: the seed story changed, update this test"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+# The real seed story
+
+
+def test_seed_story_loads_its_actors_issues_and_feeds() -> None:
+    story = load_story(SEED_STORY)
+
+    assert story.id == "uk-troops-ukraine"
+    assert len(story.actors) == 15
+    ids = {actor.id for actor in story.actors}
+    assert {"trump", "us", "russia", "uk", "starmer"} <= ids
+    assert story.actor("trump").affiliation == "us"
+    assert story.actor("russia").kind == "state"
+
+    assert [issue.id for issue in story.issues] == [
+        "troops-in-ukraine",
+        "us-security-guarantee",
+        "russia-accepts-troops",
+    ]
+    guarantee = story.issue("us-security-guarantee")
+    assert set(guarantee.labels) == {"support", "oppose", "noncommittal"}
+    assert guarantee.negation == {"support": "noncommittal"}
+    assert "stopped short of" in guarantee.negators  # negators apply to every issue
+
+    assert len(story.feeds) >= 8
+    assert any(feed.kind == "search" for feed in story.feeds)
+    assert all(feed.url.startswith(("http://", "https://")) for feed in story.feeds)
+
+
+def test_seed_story_roles_carry_their_dates() -> None:
+    trump = load_story(SEED_STORY).actor("trump")
+
+    roles = {role.title: role for role in trump.roles}
+    assert roles["US President"].since == date(2025, 1, 20)
+    assert roles["US President"].until is None
+
+
+def test_seed_article_text_drops_the_lines_left_by_the_page() -> None:
+    seed = load_story(SEED_STORY).seed
+
+    assert seed.text.startswith("In a move that underscores shifting geopolitical priorities")
+    assert "boots on the ground" in seed.text
+    assert "Leave a Reply" not in seed.text
+    assert "" not in seed.text.split("\n")  # blank lines are gone too
+    assert seed.title.startswith("Trump gives no outright US guarantee")
+    # A bare date in story.yaml becomes noon UTC on that day.
+    assert seed.published == datetime(2025, 2, 27, 12, tzinfo=UTC)
+
+
+def test_fingerprint_changes_when_a_story_file_changes(tmp_path: Path) -> None:
+    folder = story_copy(tmp_path)
+    original = load_story(SEED_STORY).fingerprint
+
+    assert load_story(folder).fingerprint == original  # depends on content, not location
+    edit(folder, "actors.yaml", "aliases: [Germany, Berlin]", "aliases: [Germany, Berlin, Bonn]")
+    assert load_story(folder).fingerprint != original
+
+
+# Mistakes: each is a StoryError that names the file at fault
+
+
+def test_missing_folder_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(StoryError, match="story folder not found"):
+        load_story(tmp_path / "no-such-story")
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    folder = story_copy(tmp_path)
+    (folder / "issues.yaml").unlink()
+
+    with pytest.raises(StoryError) as caught:
+        load_story(folder)
+    assert str(folder / "issues.yaml") in str(caught.value)
+    assert "file missing" in str(caught.value)
+
+
+def test_missing_seed_article_is_named(tmp_path: Path) -> None:
+    folder = story_copy(tmp_path)
+    (folder / "article.txt").unlink()
+
+    with pytest.raises(StoryError) as caught:
+        load_story(folder)
+    assert str(folder / "article.txt") in str(caught.value)
+    assert "cannot read the seed article" in str(caught.value)
+
+
+def test_invalid_yaml_is_named(tmp_path: Path) -> None:
+    folder = story_copy(tmp_path)
+    (folder / "actors.yaml").write_text("actors: [{id: trump, name: 'Donald Trump\n", encoding="utf-8")
+
+    with pytest.raises(StoryError) as caught:
+        load_story(folder)
+    assert str(folder / "actors.yaml") in str(caught.value)
+    assert "not valid YAML" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "message"),
+    [
+        pytest.param(
+            "actors.yaml",
+            "kind: person",
+            "kind: robot",
+            "actor 'trump': kind must be one of person, state, organisation",
+            id="unknown-actor-kind",
+        ),
+        pytest.param(
+            "actors.yaml",
+            "affiliation: us",
+            "affiliation: usa",
+            "actor 'trump' is affiliated with unknown actor 'usa'",
+            id="affiliation-to-unknown-actor",
+        ),
+        pytest.param(
+            "feeds.yaml",
+            "id: bbc-europe,",
+            "id: bbc-world,",
+            "duplicate id(s) bbc-world",
+            id="duplicate-feed-id",
+        ),
+        pytest.param(
+            "actors.yaml",
+            "id: putin",
+            "id: lavrov",
+            "duplicate id(s) lavrov",
+            id="duplicate-actor-id",
+        ),
+        pytest.param(
+            "feeds.yaml",
+            'url: "https://www.politico.eu/feed/"',
+            'url: "feed://www.politico.eu/feed/"',
+            "feed 'politico-eu': url must start with http:// or https://",
+            id="feed-url-not-http",
+        ),
+        pytest.param(
+            "issues.yaml",
+            "negation: {accepts: rejects}",
+            "negation: {accepts: refuses}",
+            "issue 'russia-accepts-troops': negation accepts -> refuses names a label that has no cues",
+            id="negation-label-without-cues",
+        ),
+        pytest.param(
+            "actors.yaml",
+            "since: 2025-01-20",
+            "since: next year",
+            "actor 'trump': 'next year' is not a date (YYYY-MM-DD)",
+            id="role-date-not-a-date",
+        ),
+    ],
+)
+def test_invalid_entry_is_reported_with_its_file(
+    tmp_path: Path, name: str, old: str, new: str, message: str
+) -> None:
+    folder = story_copy(tmp_path)
+    path = edit(folder, name, old, new)
+
+    with pytest.raises(StoryError) as caught:
+        load_story(folder)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        pytest.param(
+            "story.yaml",
+            "published: 2025-02-27",
+            "published: 2025-02-30",
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=ValueError,
+                reason="BUG: PyYAML's date constructor raises a bare ValueError for an impossible "
+                "date; _read_yaml only catches yaml.YAMLError, so the error does not name the file",
+            ),
+            id="impossible-date",
+        ),
+        pytest.param(
+            "issues.yaml",
+            "negation: {accepts: rejects}",
+            "negation: {accepts: [rejects]}",
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=TypeError,
+                reason="BUG: a list as negation target raises TypeError (unhashable) in _load_issues",
+            ),
+            id="negation-target-is-a-list",
+        ),
+        pytest.param(
+            "actors.yaml",
+            "affiliation: us",
+            "affiliation: [us]",
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=TypeError,
+                reason="BUG: a list as affiliation raises TypeError (unhashable) in load_story",
+            ),
+            id="affiliation-is-a-list",
+        ),
+    ],
+)
+def test_malformed_value_is_a_story_error_naming_the_file(
+    tmp_path: Path, name: str, old: str, new: str
+) -> None:
+    """The module promises that every mistake is a StoryError naming the file."""
+    folder = story_copy(tmp_path)
+    path = edit(folder, name, old, new)
+
+    with pytest.raises(StoryError) as caught:
+        load_story(folder)
+    assert str(path) in str(caught.value)

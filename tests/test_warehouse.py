@@ -1,0 +1,194 @@
+"""The warehouse on a real DuckDB file: migrations, idempotent appends, stance changes, locks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from extractors.coverage import content_hash, seed_coverage
+from extractors.records import Article, FeedItem
+from extractors.stance import tag_article
+from extractors.story import load_story
+from tests.conftest import SEED_STORY
+from warehouse import queries, store
+from warehouse.connection import WarehouseError, insert_rows, open_warehouse
+from warehouse.migrations import MIGRATIONS, schema_version
+
+STORY = load_story(SEED_STORY)
+
+
+def article(name: str, text: str, published: str) -> tuple[Article, object]:
+    when = datetime.fromisoformat(published).replace(tzinfo=timezone.utc)
+    a = Article(
+        url=f"http://127.0.0.1/articles/{name}", source_url=f"http://127.0.0.1/articles/{name}",
+        feed_id="test", outlet="Test Outlet", title=name, text=text, text_source="page",
+        published=when, author=None, language="en", content_hash=content_hash(text),
+        relevance=3.0, relevance_reason="test", is_seed=False,
+    )  # fmt: skip
+    return a, tag_article(text, STORY, when)
+
+
+US_BACKS = "Washington has committed to back a European force in Ukraine with a security guarantee."
+US_REFUSES = "Washington stopped short of offering a security guarantee to a European force in Ukraine."
+
+
+@pytest.fixture
+def seeded(warehouse_path: Path) -> Path:
+    with open_warehouse(warehouse_path) as con:
+        store.load_story(con, STORY)
+        store.append_coverage(con, STORY.id, [seed_coverage(STORY)])
+    return warehouse_path
+
+
+def count(path: Path, table: str) -> int:
+    with open_warehouse(path, read_only=True) as con:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_migrations_apply_once_and_are_recorded(warehouse_path: Path):
+    with open_warehouse(warehouse_path) as con:
+        assert schema_version(con) == MIGRATIONS[-1][0]
+    with open_warehouse(warehouse_path) as con:  # reopening applies nothing again
+        rows = con.execute("SELECT version FROM schema_migrations").fetchall()
+    assert rows == [(v,) for v, _, _ in MIGRATIONS]
+
+
+def test_the_seed_article_sets_the_baseline(seeded: Path):
+    with open_warehouse(seeded, read_only=True) as con:
+        stances = {(r[0], r[1]): r[2] for r in queries.current_stances(con, STORY.id).rows}
+        assert queries.has_article(con, STORY.id, STORY.seed.url)
+    assert stances[("Donald Trump", "us-security-guarantee")] == "noncommittal"
+    assert stances[("Keir Starmer", "troops-in-ukraine")] == "support"
+    assert stances[("Russia", "russia-accepts-troops")] == "rejects"
+    assert count(seeded, "stance_changes") == 0
+
+
+def test_appending_the_same_batch_twice_stores_it_once(seeded: Path):
+    batch = [article("a.html", US_BACKS, "2026-01-07T10:00:00")]
+    item = FeedItem("test", "g1", batch[0][0].url, "a", "", None)
+    for _ in range(2):
+        with open_warehouse(seeded) as con:
+            store.append_coverage(con, STORY.id, batch, seen=[(item, "stored", None)])
+    assert count(seeded, "articles") == 2  # the seed and a.html
+    assert count(seeded, "feed_items") == 1
+    assert count(seeded, "stance_changes") == 1
+    assert count(seeded, "alerts") == 1
+
+
+def test_a_new_position_is_one_change_with_its_evidence_and_one_pending_alert(seeded: Path):
+    with open_warehouse(seeded) as con:
+        result = store.append_coverage(con, STORY.id, [article("a.html", US_BACKS, "2026-01-07T10:00:00")])
+        pending = queries.pending_alerts(con, STORY.id, max_attempts=5)
+    [change] = result.changes
+    assert (change.actor_id, change.issue_id) == ("us", "us-security-guarantee")
+    assert (change.from_stance, change.to_stance) == ("noncommittal", "support")
+    assert change.evidence == US_BACKS and change.url.endswith("/a.html")
+    [alert] = pending
+    assert alert.alert_id == f"change:{change.change_id}"
+    assert US_BACKS in alert.body and change.url in alert.body
+
+
+def test_restating_the_current_position_is_not_a_change(seeded: Path):
+    with open_warehouse(seeded) as con:
+        result = store.append_coverage(con, STORY.id, [article("b.html", US_REFUSES, "2026-01-07T10:00:00")])
+    assert result.observations > 0 and result.changes == []
+
+
+def test_an_article_older_than_the_current_position_is_history_not_news(seeded: Path):
+    with open_warehouse(seeded) as con:
+        store.append_coverage(con, STORY.id, [article("new.html", US_BACKS, "2026-01-07T10:00:00")])
+        late = store.append_coverage(con, STORY.id, [article("old.html", US_REFUSES, "2025-06-01T10:00:00")])
+        current = {
+            r[0]: r[2] for r in queries.current_stances(con, STORY.id).rows if r[1] == "us-security-guarantee"
+        }
+    assert late.changes == []
+    assert current["United States"] == "support"
+
+
+def test_a_change_back_within_one_batch_is_recorded_in_order(seeded: Path):
+    batch = [
+        article("later.html", US_REFUSES, "2026-01-09T10:00:00"),
+        article("first.html", US_BACKS, "2026-01-07T10:00:00"),
+    ]
+    with open_warehouse(seeded) as con:
+        result = store.append_coverage(con, STORY.id, batch)
+    assert [(c.from_stance, c.to_stance) for c in result.changes] == [
+        ("noncommittal", "support"),
+        ("support", "noncommittal"),
+    ]
+
+
+def test_reloading_a_story_keeps_feed_state_and_drops_removed_feeds(seeded: Path):
+    first, second = STORY.feeds[0], STORY.feeds[1]
+    with open_warehouse(seeded) as con:
+        store.save_feed_polls(con, STORY.id, [{"feed_id": first.id, "status": 200, "error": None,
+                                               "etag": '"v1"', "last_modified": None, "items": 3}])  # fmt: skip
+        store.load_story(con, replace(STORY, feeds=(first,)))
+        rows = con.execute("SELECT feed_id, etag, items_seen FROM feeds").fetchall()
+    assert rows == [(first.id, '"v1"', 3)]
+    assert second.id not in {r[0] for r in rows}
+
+
+def test_failed_polls_count_up_and_a_success_resets_them(seeded: Path):
+    feed = STORY.feeds[0].id
+    poll = {"feed_id": feed, "status": None, "error": "ConnectError", "etag": None, "last_modified": None}
+    with open_warehouse(seeded) as con:
+        store.save_feed_polls(con, STORY.id, [poll, poll])
+        failing = con.execute(
+            "SELECT consecutive_failures, last_error FROM feeds WHERE feed_id = ?", [feed]
+        ).fetchone()
+        store.save_feed_polls(con, STORY.id, [{**poll, "status": 304, "error": None}])
+        healed = con.execute(
+            "SELECT consecutive_failures, last_error FROM feeds WHERE feed_id = ?", [feed]
+        ).fetchone()
+    assert failing == (2, "ConnectError")
+    assert healed == (0, None)
+
+
+def test_insert_rows_handles_batches_larger_than_one_statement(warehouse_path: Path):
+    with open_warehouse(warehouse_path) as con:
+        con.execute("CREATE TABLE t (n INTEGER, s VARCHAR)")
+        rows = [(n, "ünï\u2019cødé " * (n % 7)) for n in range(1234)]
+        insert_rows(con, "t", ("n", "s"), rows)
+        stored = con.execute("SELECT n, s FROM t ORDER BY n").fetchall()
+    assert stored == rows
+
+
+def test_a_missing_warehouse_is_named_when_opened_read_only(tmp_path: Path):
+    with pytest.raises(WarehouseError, match="no warehouse here yet; run `storywatch init`"):
+        with open_warehouse(tmp_path / "absent.duckdb", read_only=True):
+            pass
+
+
+def test_a_warehouse_locked_by_another_process_fails_clearly_after_waiting(warehouse_path: Path):
+    with open_warehouse(warehouse_path):
+        pass
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(warehouse_path)!r})
+            print("locked", flush=True)
+            time.sleep(30)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with pytest.raises(WarehouseError, match="in use by another process"):
+            with open_warehouse(warehouse_path, read_only=True, wait_seconds=1):
+                pass
+        assert time.monotonic() - started >= 1  # it waited and retried before giving up
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    with open_warehouse(warehouse_path, read_only=True, wait_seconds=5) as con:  # free again
+        assert con.execute("SELECT 1").fetchone() == (1,)
