@@ -42,6 +42,8 @@ def find_mentions(
     for sentence in sentences:
         for match in pattern.finditer(norm, sentence.start, sentence.end):
             name = " ".join(match.group().split())
+            if name.startswith("The "):
+                name = "t" + name[1:]
             if name not in forms:
                 name = name[:-2]  # a possessive: "Starmer's"
             mentions.append(

@@ -31,22 +31,31 @@ def parse_feed(data: bytes, feed_id: str, feed_url: str | None = None) -> Parsed
         return ParsedFeed(feed_id, (), error=f"not a feed: {problem or 'no RSS, Atom or RDF found'}")
     items = []
     seen = set()
+    unlinked = 0
     for entry in parsed.entries:
         item = _item(entry, feed_id, feed_url)
-        if item is not None and item.url not in seen:
+        if item is None:
+            unlinked += 1
+        elif item.url not in seen:
             seen.add(item.url)
             items.append(item)
+    warnings = [f"feed is not well-formed: {problem}"] if problem else []
+    if unlinked:
+        warnings.append(f"skipped {unlinked} entries without a usable link")
     return ParsedFeed(
         feed_id,
         tuple(items),
         title=parsed.feed.get("title"),
-        warning=f"feed is not well-formed: {problem}" if problem else None,
+        warning="; ".join(warnings) or None,
     )
 
 
 def _item(entry: Any, feed_id: str, feed_url: str | None) -> FeedItem | None:
-    url = canonical_url(entry.get("link") or "", base=feed_url)
-    if url is None:
+    # An entry without a link has no article to fetch (joining "" to the feed's URL
+    # would give the feed itself); a permalink guid can stand in for the link.
+    link = entry.get("link") or (entry.get("id") if entry.get("guidislink") else None)
+    url = canonical_url(link, base=feed_url) if link else None
+    if url is None or url == canonical_url(feed_url or ""):
         return None
     content = entry.get("content") or []
     body = max((c.get("value", "") for c in content), key=len, default="")

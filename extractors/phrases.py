@@ -25,7 +25,9 @@ def normalise(text: str) -> str:
 def _alternation(phrases: Iterable[str]) -> str:
     # Longest first, so that "Donald Trump" wins over "Trump" at the same place.
     unique = sorted({normalise(p).strip() for p in phrases if p.strip()}, key=len, reverse=True)
-    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in unique)
+    escaped = (re.escape(p).replace(r"\ ", r"\s+") for p in unique)
+    # "the Kremlin" also starts a sentence as "The Kremlin".
+    return "|".join(re.sub(r"^the\\s\+", r"[Tt]he\\s+", p) for p in escaped)
 
 
 @lru_cache(maxsize=512)

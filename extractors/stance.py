@@ -6,8 +6,8 @@ and the cue that produced it:
 2. the earliest cue phrase in the sentence gives the label; a negator just before the
    cue turns it into the issue's negated label ("stopped short of offering a guarantee");
 3. the stance belongs to the speaker ("Trump said ..."), else to an actor named right
-   before the cue ("a US security guarantee"), else to the sentence's first actor that
-   is not the object of a preposition ("troops in Ukraine" is not Ukraine's stance).
+   before the cue ("a US security guarantee"), else to the first actor named before the
+   cue that is not the object of a preposition ("troops in Ukraine" is not Ukraine's).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ _SPEECH_VERBS = (
 _SPEAKER_AFTER = re.compile(
     rf"^\s*(?:,\s*)?(?:has\s+|have\s+|had\s+|also\s+|again\s+|then\s+)*(?:{_SPEECH_VERBS})\b"
 )
-_SPEAKER_BEFORE = re.compile(rf"\b(?:{_SPEECH_VERBS}|according to)\s*$")
+_SPEAKER_BEFORE = re.compile(rf"\b(?:{_SPEECH_VERBS}|[Aa]ccording to)\s*$")
 _PREPOSITION_BEFORE = re.compile(
     r"\b(?:from|to|in|into|with|against|for|of|on|by|about|at|over|between|among|towards?"
     r"|than|like|as|inside|across|within|without|onto)\s+(?:the\s+|a\s+|an\s+)?$",
@@ -139,8 +139,13 @@ def _holder(
         before = norm[sentence.start : mention.start]
         if _SPEAKER_AFTER.match(after) or _SPEAKER_BEFORE.search(before):
             return mention, "speaker"
-    # The object of a preposition ("troops in Ukraine") does not hold the stance.
-    free = [m for m in mentions if not _PREPOSITION_BEFORE.search(norm[sentence.start : m.start])]
+    # The holder is named before the cue, and not as the object of a preposition
+    # ("troops in Ukraine", "conflicts involving Russia" hold no stance).
+    free = [
+        m
+        for m in mentions
+        if m.end <= cue_start and not _PREPOSITION_BEFORE.search(norm[sentence.start : m.start])
+    ]
     for mention in reversed(free):
         if mention.end <= cue_start and _ADJACENT_GAP.match(norm[mention.end : cue_start]):
             return mention, "adjacent"

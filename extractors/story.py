@@ -75,7 +75,8 @@ def _read_yaml(path: Path) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise StoryError(f"{path}: file missing (a story needs {', '.join(STORY_FILES)})") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
+        # PyYAML raises ValueError for impossible dates such as 2025-02-30.
         raise StoryError(f"{path}: not valid YAML: {exc}") from None
 
 
@@ -172,12 +173,15 @@ def _load_actors(doc: Any, path: Path) -> tuple[Actor, ...]:
                     until=_as_date(role.get("until"), path, where),
                 )
             )
+        affiliation = entry.get("affiliation")
+        if affiliation is not None and not isinstance(affiliation, str):
+            raise StoryError(f"{path}: {where}: affiliation must be one actor id")
         actors.append(
             Actor(
                 id=actor_id,
                 name=str(_required(entry, "name", path, where)),
                 kind=kind,
-                affiliation=entry.get("affiliation"),
+                affiliation=affiliation,
                 aliases=_strings(entry.get("aliases"), path, f"{where}: aliases"),
                 roles=tuple(roles),
             )
@@ -195,7 +199,7 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
         cue_map = {str(k): _strings(v, path, f"{where}: cues for {k}") for k, v in cues.items()}
         negation = _mapping(entry.get("negation") or {}, path, f"{where}: negation")
         for label, negated in negation.items():
-            if label not in cue_map or negated not in cue_map:
+            if not isinstance(negated, str) or label not in cue_map or negated not in cue_map:
                 raise StoryError(
                     f"{path}: {where}: negation {label} -> {negated} names a label "
                     f"that has no cues (labels: {', '.join(cue_map)})"

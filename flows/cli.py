@@ -155,9 +155,14 @@ def _emit(result: Table, format: Format) -> None:
         writer.writerows(result.rows)
         sys.stdout.write(buffer.getvalue())
     else:
-        table = RichTable(*result.columns, show_lines=False)
-        for row in result.rows:
-            table.add_row(*(_cell(v) for v in row))
+        table = RichTable(show_lines=False)
+        cells = [[_cell(v) for v in row] for row in result.rows]
+        for n, name in enumerate(result.columns):
+            # Short values stay on one line; long text (evidence, titles) wraps.
+            widest = max((len(row[n]) for row in cells), default=0)
+            table.add_column(name, no_wrap=widest <= 30, overflow="fold")
+        for row in cells:
+            table.add_row(*row)
         console.print(table)
         note = (
             " (long values shortened: --format csv or json shows them whole)"

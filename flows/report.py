@@ -29,6 +29,8 @@ def print_summary(console: Console, summary: CycleSummary) -> None:
     for name, value in rows:
         table.add_row(name, str(value))
     console.print(table)
+    if summary.feeds_polled and summary.feeds_failed == summary.feeds_polled:
+        console.print("[red]Every source failed.[/] Is this machine offline? Details below.")
     if summary.problems:
         console.print(f"[yellow]{len(summary.problems)} problem(s):[/]")
         for stage, source, url, message in summary.problems:

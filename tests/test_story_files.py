@@ -195,34 +195,18 @@ def test_invalid_entry_is_reported_with_its_file(
             "story.yaml",
             "published: 2025-02-27",
             "published: 2025-02-30",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=ValueError,
-                reason="BUG: PyYAML's date constructor raises a bare ValueError for an impossible "
-                "date; _read_yaml only catches yaml.YAMLError, so the error does not name the file",
-            ),
             id="impossible-date",
         ),
         pytest.param(
             "issues.yaml",
             "negation: {accepts: rejects}",
             "negation: {accepts: [rejects]}",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=TypeError,
-                reason="BUG: a list as negation target raises TypeError (unhashable) in _load_issues",
-            ),
             id="negation-target-is-a-list",
         ),
         pytest.param(
             "actors.yaml",
             "affiliation: us",
             "affiliation: [us]",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=TypeError,
-                reason="BUG: a list as affiliation raises TypeError (unhashable) in load_story",
-            ),
             id="affiliation-is-a-list",
         ),
     ],

@@ -7,7 +7,7 @@ import sys
 import textwrap
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ STORY = load_story(SEED_STORY)
 
 
 def article(name: str, text: str, published: str) -> tuple[Article, object]:
-    when = datetime.fromisoformat(published).replace(tzinfo=timezone.utc)
+    when = datetime.fromisoformat(published).replace(tzinfo=UTC)
     a = Article(
         url=f"http://127.0.0.1/articles/{name}", source_url=f"http://127.0.0.1/articles/{name}",
         feed_id="test", outlet="Test Outlet", title=name, text=text, text_source="page",
@@ -128,8 +128,8 @@ def test_a_change_back_within_one_batch_is_recorded_in_order(seeded: Path):
 def test_reloading_a_story_keeps_feed_state_and_drops_removed_feeds(seeded: Path):
     first, second = STORY.feeds[0], STORY.feeds[1]
     with open_warehouse(seeded) as con:
-        store.save_feed_polls(con, STORY.id, [{"feed_id": first.id, "status": 200, "error": None,
-                                               "etag": '"v1"', "last_modified": None, "items": 3}])  # fmt: skip
+        poll = {"feed_id": first.id, "status": 200, "error": None, "etag": '"v1"', "last_modified": None}
+        store.save_feed_polls(con, STORY.id, [{**poll, "items": 3}])
         store.load_story(con, replace(STORY, feeds=(first,)))
         rows = con.execute("SELECT feed_id, etag, items_seen FROM feeds").fetchall()
     assert rows == [(first.id, '"v1"', 3)]
@@ -162,9 +162,10 @@ def test_insert_rows_handles_batches_larger_than_one_statement(warehouse_path: P
 
 
 def test_a_missing_warehouse_is_named_when_opened_read_only(tmp_path: Path):
+    absent = tmp_path / "absent.duckdb"
     with pytest.raises(WarehouseError, match="no warehouse here yet; run `storywatch init`"):
-        with open_warehouse(tmp_path / "absent.duckdb", read_only=True):
-            pass
+        open_warehouse(absent, read_only=True).__enter__()
+    assert not absent.exists()
 
 
 def test_a_warehouse_locked_by_another_process_fails_clearly_after_waiting(warehouse_path: Path):
@@ -183,8 +184,7 @@ def test_a_warehouse_locked_by_another_process_fails_clearly_after_waiting(wareh
         assert holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
         with pytest.raises(WarehouseError, match="in use by another process"):
-            with open_warehouse(warehouse_path, read_only=True, wait_seconds=1):
-                pass
+            open_warehouse(warehouse_path, read_only=True, wait_seconds=1).__enter__()
         assert time.monotonic() - started >= 1  # it waited and retried before giving up
     finally:
         holder.kill()

@@ -1,0 +1,340 @@
+"""Who is named, who holds which stance, whether an item is coverage: the tagging rules at work."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from extractors.actors import find_mentions
+from extractors.coverage import content_hash, process_item, seed_coverage
+from extractors.records import FeedItem, Relevance, Story
+from extractors.relevance import judge
+from extractors.sentences import split_sentences
+from extractors.stance import tag_article
+from extractors.story import load_story
+from tests.conftest import SEED_STORY
+
+IN_2025 = datetime(2025, 6, 1, 12, tzinfo=UTC)
+IN_2020 = datetime(2020, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def story() -> Story:
+    return load_story(SEED_STORY)
+
+
+def mentions(text: str, story: Story, when: datetime | None = IN_2025) -> list[tuple[str, str]]:
+    """(actor id, surface text) of every mention, in reading order."""
+    found = find_mentions(text, split_sentences(text), story.actors, when)
+    for mention in found:
+        assert text[mention.start : mention.end] == mention.surface
+    return [(m.actor_id, m.surface) for m in found]
+
+
+def stances(text: str, story: Story, when: datetime | None = IN_2025) -> set[tuple[str, str, str]]:
+    """(actor, issue, stance) of every observation in ``text``."""
+    return {(o.actor_id, o.issue_id, o.stance) for o in tag_article(text, story, when).observations}
+
+
+# find_mentions
+
+
+def test_aliases_are_case_sensitive(story: Story) -> None:
+    assert mentions("The US will decide. Tell us what you think.", story) == [("us", "US")]
+
+
+def test_possessives_count_with_straight_or_curly_apostrophes(story: Story) -> None:
+    assert mentions("Starmer's plan met Russia’s objection.", story) == [
+        ("starmer", "Starmer's"),
+        ("russia", "Russia’s"),
+    ]
+
+
+def test_metonyms_name_their_state(story: Story) -> None:
+    text = "The Kremlin and Moscow objected. Downing Street replied. Washington stayed silent."
+
+    assert mentions(text, story) == [
+        ("russia", "The Kremlin"),  # a leading "The" is part of the name
+        ("russia", "Moscow"),
+        ("uk", "Downing Street"),
+        ("us", "Washington"),
+    ]
+
+
+def test_longest_name_wins(story: Story) -> None:
+    assert mentions("Donald J. Trump met Sir Keir Starmer and U.S. officials.", story) == [
+        ("trump", "Donald J. Trump"),
+        ("starmer", "Sir Keir Starmer"),
+        ("us", "U.S."),
+    ]
+
+
+def test_role_titles_name_their_holder_only_while_held(story: Story) -> None:
+    text = "The US President spoke."
+
+    assert mentions(text, story, IN_2025) == [("trump", "US President")]
+    # In 2020 Trump did not hold the title the story gives him: the words name only the US.
+    assert mentions(text, story, IN_2020) == [("us", "US")]
+
+
+def test_mentions_carry_their_sentence(story: Story) -> None:
+    text = "Macron spoke first. Then Zelensky replied."
+
+    found = find_mentions(text, split_sentences(text), story.actors, IN_2025)
+
+    assert [(m.actor_id, m.sentence_index) for m in found] == [("macron", 0), ("zelensky", 1)]
+
+
+# tag_article
+
+
+def test_speaker_holds_the_stance(story: Story) -> None:
+    # Britain stands right before the cue, but Starmer is the one speaking.
+    assert stances("Britain is ready to deploy troops, Starmer said.", story) == {
+        ("starmer", "troops-in-ukraine", "support"),
+    }
+    assert stances("Trump said he would back a European force with a security guarantee.", story) == {
+        ("trump", "us-security-guarantee", "support"),
+    }
+
+
+def test_speaker_after_according_to(story: Story) -> None:
+    text = "Foreign troops would be a legitimate target, according to Peskov."
+
+    assert stances(text, story) == {
+        ("peskov", "troops-in-ukraine", "oppose"),
+        ("peskov", "russia-accepts-troops", "rejects"),
+    }
+
+
+def test_speaker_after_according_to_at_sentence_start(story: Story) -> None:
+    text = "According to Peskov, foreign troops would be a legitimate target."
+
+    assert stances(text, story) == {
+        ("peskov", "troops-in-ukraine", "oppose"),
+        ("peskov", "russia-accepts-troops", "rejects"),
+    }
+
+
+def test_stopped_short_of_a_guarantee_is_noncommittal(story: Story) -> None:
+    text = "Trump stopped short of offering a security guarantee to the force."
+
+    assert stances(text, story) == {("trump", "us-security-guarantee", "noncommittal")}
+
+
+def test_negator_before_a_support_cue_turns_it_noncommittal(story: Story) -> None:
+    [observation] = tag_article("Trump did not offer a security guarantee to the force.", story).observations
+
+    assert observation.cue == "offer a security guarantee"  # a support cue...
+    assert observation.stance == "noncommittal"  # ...negated
+
+
+def test_negated_acceptance_is_rejection(story: Story) -> None:
+    assert stances("Russia has not agreed to foreign troops in Ukraine.", story) == {
+        ("russia", "russia-accepts-troops", "rejects"),
+    }
+
+
+def test_kremlin_warning_is_russia_rejecting_troops(story: Story) -> None:
+    found = stances("The Kremlin said foreign troops would be legitimate targets.", story)
+
+    assert ("russia", "russia-accepts-troops", "rejects") in found
+    assert ("russia", "troops-in-ukraine", "oppose") in found
+
+
+def test_object_of_a_preposition_does_not_hold_the_stance(story: Story) -> None:
+    # Britain pledges; Ukraine is only where the troops would go.
+    assert stances("Britain pledged troops in Ukraine.", story) == {("uk", "troops-in-ukraine", "support")}
+    # With nobody else named, nobody holds the stance.
+    assert stances("Pledged troops in Ukraine would need air cover.", story) == set()
+
+
+def test_actor_named_without_a_cue_gives_no_observation(story: Story) -> None:
+    tagging = tag_article("Macron met Zelensky in Kyiv to talk about troops.", story, IN_2025)
+
+    assert {m.actor_id for m in tagging.mentions} == {"macron", "zelensky", "ukraine"}
+    assert tagging.observations == ()
+
+
+def test_cue_without_the_issue_topic_gives_no_observation(story: Story) -> None:
+    # "reject" is an oppose cue, but nothing here is about troops or guarantees.
+    assert stances("Starmer said Britain would reject the trade tariffs.", story) == set()
+
+
+def test_evidence_offsets_slice_the_original_text(story: Story) -> None:
+    text = (
+        "Talks went on late.  Starmer’s government is ready to send troops.\n"
+        "The US President said he would back the force with a security guarantee."
+    )
+
+    tagging = tag_article(text, story, IN_2025)
+
+    assert {(o.actor_id, o.stance, o.sentence_index) for o in tagging.observations} == {
+        ("starmer", "support", 1),
+        ("trump", "support", 2),
+    }
+    for observation in tagging.observations:
+        assert text[observation.start : observation.end] == observation.evidence
+        assert observation.cue.lower() in observation.evidence.lower()
+        assert observation.rules_version.endswith(story.fingerprint)
+
+
+def test_feed_text_counts_less_than_page_text(story: Story) -> None:
+    text = "Starmer said Britain was ready to send troops."
+
+    [page] = tag_article(text, story, IN_2025, "page").observations
+    [feed] = tag_article(text, story, IN_2025, "feed").observations
+
+    assert 0 < feed.confidence < page.confidence <= 1
+
+
+# judge
+
+RULES = Relevance(
+    require_all=(("Ukraine", "Kyiv"), ("troops", "peacekeep")),
+    any_of=("coalition of the willing",),
+)
+
+
+def test_relevant_when_every_group_matches() -> None:
+    verdict = judge("Peacekeepers could go to Kyiv next year", RULES)
+
+    assert verdict.relevant
+    assert verdict.score == 2.0
+    assert verdict.reason == "matches Kyiv, peacekeep"
+
+
+def test_any_of_term_is_enough_on_its_own() -> None:
+    verdict = judge("The Coalition of the Willing met in Paris", RULES)
+
+    assert verdict.relevant
+    assert verdict.reason == "names coalition of the willing"
+
+
+def test_not_relevant_names_what_is_missing() -> None:
+    verdict = judge("Grain exports from Ukraine rose", RULES)
+
+    assert not verdict.relevant
+    assert verdict.reason == "nothing about troops/peacekeep"
+
+
+def test_lenient_lets_one_group_go_unmatched() -> None:
+    """A short feed summary may leave out what the article says: enough to fetch the page."""
+    assert judge("Grain exports from Ukraine rose", RULES, lenient=True).relevant
+    # But not all of them.
+    football = judge("United beat City in the cup final", RULES, lenient=True)
+    assert not football.relevant
+    assert football.reason == "nothing about Ukraine/Kyiv; troops/peacekeep"
+
+
+def test_terms_match_at_the_start_of_a_word_and_may_run_on() -> None:
+    assert judge("Kyiv asks for more peacekeeping troops", RULES).relevant  # peacekeep -> peacekeeping
+    assert not judge("Kyiv hosts the Startroops comic fair", RULES).relevant  # not inside a word
+    # "Ukrainian" is not "Ukraine" run on: story authors list both forms.
+    assert not judge("Ukrainian troops moved", RULES).relevant
+
+
+# process_item and seed_coverage
+
+PARAGRAPHS = [
+    "Keir Starmer said on Tuesday that Britain was ready to deploy troops to Ukraine if a "
+    "ceasefire held, and officials described the plans to reporters in some detail.",
+    "Ministers in London met their French counterparts to discuss how a reassurance force "
+    "could be organised, who would command it and how long it might stay in the country.",
+]
+PAGE = (
+    '<html lang="en"><head><title>Starmer repeats offer</title>'
+    '<meta name="author" content="Jane Reporter"></head><body><article>'
+    "<h1>Starmer repeats offer</h1>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</article></body></html>"
+).encode()
+
+
+def feed_item(title: str = "Starmer repeats offer", summary: str | None = None) -> FeedItem:
+    return FeedItem(
+        feed_id="example-world",
+        guid="example-1",
+        url="https://news.example.com/world/starmer-repeats.html",
+        title=title,
+        summary="Starmer said Britain was ready to send troops to Ukraine." if summary is None else summary,
+        published=datetime(2025, 3, 4, 9, tzinfo=UTC),
+        author="Feed Desk",
+    )
+
+
+def test_page_text_is_used_when_the_page_has_an_article(story: Story) -> None:
+    coverage = process_item(feed_item(), PAGE, "Example News", story)
+
+    assert coverage.note is None
+    article = coverage.article
+    assert article is not None and coverage.tagging is not None
+    assert article.text_source == "page"
+    assert article.text == "\n".join(PARAGRAPHS)
+    assert article.url == "https://news.example.com/world/starmer-repeats.html"
+    assert article.outlet == "Example News"
+    assert article.author == "Jane Reporter"  # the page's byline wins over the feed's
+    assert article.language == "en"
+    assert article.published == datetime(2025, 3, 4, 9, tzinfo=UTC)  # the feed's date
+    assert article.content_hash == content_hash(article.text)
+    # Judged on the page: only the page says "reassurance force", the feed's summary does not.
+    assert article.relevance_reason == "names reassurance force"
+    assert {(o.actor_id, o.issue_id, o.stance) for o in coverage.tagging.observations} == {
+        ("starmer", "troops-in-ukraine", "support"),
+    }
+
+
+def test_without_a_page_the_feed_text_is_used_with_a_note(story: Story) -> None:
+    coverage = process_item(feed_item(), None, "Example News", story)
+
+    assert coverage.note == "page not fetched; used the feed's text"
+    assert coverage.article is not None and coverage.tagging is not None
+    assert coverage.article.text_source == "feed"
+    assert coverage.article.text == "Starmer said Britain was ready to send troops to Ukraine."
+    assert coverage.article.author == "Feed Desk"
+    assert [o.actor_id for o in coverage.tagging.observations] == ["starmer"]
+
+
+def test_page_without_article_text_falls_back_to_the_feed(story: Story) -> None:
+    coverage = process_item(feed_item(), b"<html><body><script>app()</script></body></html>", None, story)
+
+    assert coverage.article is not None
+    assert coverage.article.text_source == "feed"
+    assert coverage.note is not None
+    assert coverage.note.startswith("page: no article text on the page")
+    assert coverage.note.endswith("used the feed's text")
+
+
+def test_irrelevant_item_is_dropped_with_the_reason(story: Story) -> None:
+    item = feed_item(title="Cup final", summary="United beat City 2-1 in the cup final.")
+
+    coverage = process_item(item, None, "Example News", story)
+
+    assert coverage.article is None and coverage.tagging is None
+    assert coverage.note is not None and coverage.note.startswith("not relevant: nothing about Ukraine")
+
+
+def test_item_with_no_text_anywhere_is_dropped(story: Story) -> None:
+    coverage = process_item(feed_item(summary=""), None, "Example News", story)
+
+    assert coverage.article is None
+    assert coverage.note == "page not fetched; used the feed's text and the feed has no text"
+
+
+def test_content_hash_ignores_case_and_white_space() -> None:
+    assert content_hash("Troops  for\nUkraine ") == content_hash("troops for ukraine")
+    assert content_hash("troops for Ukraine") != content_hash("no troops for Ukraine")
+
+
+def test_seed_coverage_is_the_baseline(story: Story) -> None:
+    article, tagging = seed_coverage(story)
+
+    assert article.is_seed and article.text_source == "seed"
+    assert article.url == story.seed.url and article.text == story.seed.text
+    assert article.relevance_reason.startswith("matches")
+    found = {(o.actor_id, o.issue_id, o.stance) for o in tagging.observations}
+    assert ("trump", "us-security-guarantee", "noncommittal") in found
+    assert ("starmer", "troops-in-ukraine", "support") in found
+    assert ("russia", "russia-accepts-troops", "rejects") in found
+    # The seed never has Trump supporting a guarantee, nor Russia accepting troops.
+    assert ("trump", "us-security-guarantee", "support") not in found
+    assert not any(issue == "russia-accepts-troops" and stance == "accepts" for _, issue, stance in found)
