@@ -209,6 +209,7 @@ class StanceChange:
     url: str
     outlet: str | None
     title: str | None
+    actor_name: str = ""
 
 
 @dataclass(frozen=True)

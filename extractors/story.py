@@ -196,6 +196,10 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
         issue_id = str(_required(entry, "id", path, "issue:"))
         where = f"issue {issue_id!r}"
         cues = _mapping(_required(entry, "cues", path, where), path, f"{where}: cues")
+        for label in cues:
+            if not isinstance(label, str):
+                # YAML reads yes/no/on/off as booleans: a label must be quoted to stay text.
+                raise StoryError(f"{path}: {where}: label {label!r} is not text; put it in quotes")
         cue_map = {str(k): _strings(v, path, f"{where}: cues for {k}") for k, v in cues.items()}
         negation = _mapping(entry.get("negation") or {}, path, f"{where}: negation")
         for label, negated in negation.items():

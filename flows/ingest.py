@@ -64,19 +64,23 @@ def poll_feeds(feeds: list[Feed], validators: dict, http: HttpSettings) -> list[
 
     fetches = asyncio.run(run())
     failed = sum(1 for f in fetches if f.error)
-    get_run_logger().info("Polled %d feeds: %d failed, %d not modified", len(feeds), failed,
-                          sum(1 for f in fetches if f.not_modified))  # fmt: skip
+    unchanged = sum(1 for f in fetches if f.not_modified)
+    get_run_logger().info("Polled %d feeds: %d unreachable, %d not modified", len(feeds), failed, unchanged)
     return fetches
 
 
 @task(cache_policy=NO_CACHE)
 def parse_feeds(feeds: list[Feed], fetches: list[Fetch]) -> list[ParsedFeed]:
     """Parse the bytes of every feed that answered with a body."""
-    return [
+    parsed = [
         parse_feed(f.body, feed.id, f.final_url or feed.url)
         for feed, f in zip(feeds, fetches, strict=True)
         if f.body is not None and f.error is None
     ]
+    broken = sum(1 for p in parsed if p.error)
+    items = sum(len(p.items) for p in parsed)
+    get_run_logger().info("Parsed %d feeds: %d items, %d not usable as feeds", len(parsed), items, broken)
+    return parsed
 
 
 @task(cache_policy=NO_CACHE)

@@ -39,7 +39,7 @@ def print_summary(console: Console, summary: CycleSummary) -> None:
             )
     for change in summary.changes:
         console.print(
-            f"[green]Change:[/] {change.actor_id} on {change.issue_id}: "
+            f"[green]Change:[/] {change.actor_name or change.actor_id} on {change.issue_id}: "
             f'{change.from_stance} -> {change.to_stance}\n  "{change.evidence}"\n  {change.url}',
             soft_wrap=True,
         )

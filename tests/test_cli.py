@@ -100,4 +100,20 @@ def test_run_prints_a_summary_naming_each_failed_source(cli, site: Loopback, sto
     assert "sources polled" in out and "stance changes" in out
     assert "loopback-broken (parse) not a feed" in out
     assert "loopback-missing (poll) HTTP 404 Not Found" in out
-    assert "Change: us on us-security-guarantee: noncommittal -> support" in out
+    assert "Change: United States on us-security-guarantee: noncommittal -> support" in out
+
+
+def test_a_second_story_is_only_files_and_shares_the_warehouse(cli, warehouse: str):
+    second = Path(__file__).parent / "fixtures" / "second-story"
+    done = cli("init", "--story", str(second), "-w", warehouse)
+    assert done.returncode == 0, done.stderr
+    assert "story harbour-strike seeded" in " ".join(done.stdout.split())
+    stances = json.loads(cli("stances", "--story", str(second), "-w", warehouse, "-f", "json").stdout)
+    assert {(s["actor"], s["issue"], s["stance"]) for s in stances} == {
+        ("Dockworkers' Union", "accept-offer", "reject"),
+        ("Port Authority", "accept-offer", "accept"),
+        ("Carla Venn", "intervention", "no"),
+    }
+    # The default story is untouched by the second one.
+    default = json.loads(cli("stances", "-w", warehouse, "-f", "json").stdout)
+    assert default and all(s["issue"] != "accept-offer" for s in default)

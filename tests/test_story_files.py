@@ -174,6 +174,13 @@ def test_invalid_yaml_is_named(tmp_path: Path) -> None:
             "actor 'trump': 'next year' is not a date (YYYY-MM-DD)",
             id="role-date-not-a-date",
         ),
+        pytest.param(
+            "issues.yaml",
+            "      accepts: [",
+            "      yes: [",
+            "label True is not text; put it in quotes",  # YAML reads an unquoted yes as true
+            id="unquoted-yes-label",
+        ),
     ],
 )
 def test_invalid_entry_is_reported_with_its_file(

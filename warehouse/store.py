@@ -205,8 +205,9 @@ def _record_changes(
     rows = con.execute(
         f"""
         SELECT p.actor_id, p.issue_id, p.stance, p.observation_id, p.article_id, p.evidence,
-               art.url, art.outlet, art.title
+               art.url, art.outlet, art.title, coalesce(a.name, p.actor_id)
         FROM article_positions p JOIN articles art USING (story_id, article_id)
+        LEFT JOIN actors a USING (story_id, actor_id)
         WHERE p.story_id = ? AND p.confidence >= {MIN_POSITION_CONFIDENCE}
           AND list_contains(?, p.actor_id || '|' || p.issue_id)
         ORDER BY p.actor_id, p.issue_id, coalesce(p.published_at, p.observed_at),
@@ -230,7 +231,7 @@ def _record_changes(
                         actor_id=actor, issue_id=issue, from_stance=before[2],
                         to_stance=after[2], from_observation_id=before[3],
                         to_observation_id=after[3], evidence=after[5], url=after[6],
-                        outlet=after[7], title=after[8],
+                        outlet=after[7], title=after[8], actor_name=after[9],
                     )
                 )  # fmt: skip
     insert_rows(
@@ -248,13 +249,12 @@ def _record_changes(
 def _queue_change_alerts(
     con: duckdb.DuckDBPyConnection, story_id: str, changes: list[StanceChange], at: datetime
 ) -> None:
-    names = dict(con.execute("SELECT actor_id, name FROM actors WHERE story_id = ?", [story_id]).fetchall())
     questions = dict(
         con.execute("SELECT issue_id, question FROM issues WHERE story_id = ?", [story_id]).fetchall()
     )
     rows = []
     for c in changes:
-        actor = names.get(c.actor_id, c.actor_id)
+        actor = c.actor_name
         title = f"{actor} changed stance on {c.issue_id}: {c.from_stance} -> {c.to_stance}"
         body = (
             f"{questions.get(c.issue_id, c.issue_id)}\n"
