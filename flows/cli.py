@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -52,7 +53,7 @@ StoryOpt = Annotated[
     str | None, typer.Option("--story", "-s", help="Story name under the seeds folder, or a story folder.")
 ]
 WarehouseOpt = Annotated[
-    Path | None, typer.Option("--warehouse", "-w", help="DuckDB file [default: data/storywatch.duckdb].")
+    Path | None, typer.Option("--warehouse", "-w", help="DuckDB file (default: data/storywatch.duckdb, or STORYWATCH_WAREHOUSE).")
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
@@ -107,9 +108,10 @@ def sql(
 @app.command()
 def stances(story: StoryOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = Format.table) -> None:
     """Each actor's current stance on each issue, with the evidence sentence and link."""
-    settings = _settings(warehouse)
-    with settings.open_warehouse(read_only=True) as con:
-        _emit(queries.current_stances(con, _story_id(settings, story)), format)
+    _show(queries.current_stances, story, warehouse, format)
+
+
+LimitOpt = Annotated[int, typer.Option(help="Show at most this many.")]
 
 
 @app.command()
@@ -117,12 +119,10 @@ def changes(
     story: StoryOpt = None,
     warehouse: WarehouseOpt = None,
     format: FormatOpt = Format.table,
-    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 50,
+    limit: LimitOpt = 50,
 ) -> None:
     """Recent stance changes, newest first, with the evidence sentence and link."""
-    settings = _settings(warehouse)
-    with settings.open_warehouse(read_only=True) as con:
-        _emit(queries.recent_changes(con, _story_id(settings, story), limit), format)
+    _show(queries.recent_changes, story, warehouse, format, limit)
 
 
 @app.command()
@@ -130,12 +130,20 @@ def alerts(
     story: StoryOpt = None,
     warehouse: WarehouseOpt = None,
     format: FormatOpt = Format.table,
-    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 50,
+    limit: LimitOpt = 50,
 ) -> None:
     """The alert outbox: what was sent, what is pending, and why a delivery failed."""
+    _show(queries.list_alerts, story, warehouse, format, limit)
+
+
+def _show(
+    query: Callable[..., Table], story: str | None, warehouse: Path | None, format: Format, *args
+) -> None:
+    """Run one of the story's canned queries, read-only, and print its result."""
     settings = _settings(warehouse)
+    story_id = _story_id(settings, story)
     with settings.open_warehouse(read_only=True) as con:
-        _emit(queries.list_alerts(con, _story_id(settings, story), limit), format)
+        _emit(query(con, story_id, *args), format)
 
 
 def _story_id(settings: Settings, story: str | None) -> str:
