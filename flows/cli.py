@@ -53,7 +53,10 @@ StoryOpt = Annotated[
     str | None, typer.Option("--story", "-s", help="Story name under the seeds folder, or a story folder.")
 ]
 WarehouseOpt = Annotated[
-    Path | None, typer.Option("--warehouse", "-w", help="DuckDB file (default: data/storywatch.duckdb, or STORYWATCH_WAREHOUSE).")
+    Path | None,
+    typer.Option(
+        "--warehouse", "-w", help="DuckDB file (default: data/storywatch.duckdb, or STORYWATCH_WAREHOUSE)."
+    ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
