@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from extractors.phrases import names_pattern, normalise
+from extractors.phrases import name_key, names_pattern, normalise
 from extractors.records import Actor, Mention
 from extractors.sentences import Sentence
 
@@ -17,12 +17,12 @@ def surface_forms(actors: tuple[Actor, ...], when: date | None) -> dict[str, str
     forms: dict[str, str] = {}
     for actor in actors:
         for alias in (actor.name, *actor.aliases):
-            forms[normalise(alias)] = actor.id
+            forms[name_key(alias)] = actor.id
         for role in actor.roles:
             if when is None or (
                 (role.since is None or role.since <= when) and (role.until is None or when <= role.until)
             ):
-                forms[normalise(role.title)] = actor.id
+                forms[name_key(role.title)] = actor.id
     return forms
 
 
@@ -41,9 +41,7 @@ def find_mentions(
     mentions = []
     for sentence in sentences:
         for match in pattern.finditer(norm, sentence.start, sentence.end):
-            name = " ".join(match.group().split())
-            if name.startswith("The "):
-                name = "t" + name[1:]
+            name = name_key(match.group())
             if name not in forms:
                 name = name[:-2]  # a possessive: "Starmer's"
             mentions.append(

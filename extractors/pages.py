@@ -9,7 +9,6 @@ import trafilatura
 from trafilatura.settings import use_config
 
 from extractors.records import PageText
-from extractors.urls import canonical_url
 
 # Pages whose main text is shorter than this are teasers, paywalls or consent walls:
 # the feed's own text is then the better source.
@@ -54,7 +53,6 @@ def extract_page(html: bytes | str, url: str | None = None) -> PageText:
         author=doc.author or None,
         published=_date(doc.date),
         language=doc.language or _declared_language(html),
-        canonical_url=canonical_url(doc.url) if doc.url else None,
     )
 
 

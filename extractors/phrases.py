@@ -26,8 +26,9 @@ def _alternation(phrases: Iterable[str]) -> str:
     # Longest first, so that "Donald Trump" wins over "Trump" at the same place.
     unique = sorted({normalise(p).strip() for p in phrases if p.strip()}, key=len, reverse=True)
     escaped = (re.escape(p).replace(r"\ ", r"\s+") for p in unique)
-    # "the Kremlin" also starts a sentence as "The Kremlin".
-    return "|".join(re.sub(r"^the\\s\+", r"[Tt]he\\s+", p) for p in escaped)
+    # "the Kremlin" also starts a sentence as "The Kremlin", and "The Hague" runs on as
+    # "the Hague".
+    return "|".join(re.sub(r"^[Tt]he\\s\+", r"[Tt]he\\s+", p) for p in escaped)
 
 
 @lru_cache(maxsize=512)
@@ -52,6 +53,12 @@ def names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     if not names:
         return None
     return re.compile(rf"(?<![\w.])(?:{_alternation(names)})(?:'s)?(?![\w])")
+
+
+def name_key(name: str) -> str:
+    """The form under which a name is looked up: single spaces, a leading "the" in lower case."""
+    name = " ".join(normalise(name).split())
+    return "t" + name[1:] if name.startswith("The ") else name
 
 
 def find_terms(terms: tuple[str, ...], text: str) -> list[str]:

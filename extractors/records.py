@@ -136,7 +136,6 @@ class PageText:
     author: str | None
     published: datetime | None
     language: str | None
-    canonical_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -222,3 +221,14 @@ class Alert:
     body: str
     url: str | None
     attempts: int = 0
+    delivered_to: tuple[str, ...] = ()  # keys of the channels that already have it
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of one delivery attempt of one alert."""
+
+    alert_id: str
+    status: str  # sent | logged (no channel configured) | pending (will retry) | failed
+    error: str | None = None
+    delivered: tuple[str, ...] = ()  # keys of the channels that took it on this attempt

@@ -23,6 +23,10 @@ from extractors.sentences import Sentence, split_sentences
 TAGGER_VERSION = "1"
 # How far before a cue a negator still negates it.
 NEGATION_WINDOW_WORDS = 4
+# Attribution looks this many characters around a name, so that tagging stays linear.
+WINDOW_CHARS = 80
+# A "sentence" longer than this is a page's debris (tables, lists), not a statement.
+MAX_SENTENCE_CHARS = 1500
 # How much a stance counts, by the way its holder was found.
 CONFIDENCE = {"speaker": 0.9, "adjacent": 0.8, "subject": 0.7}
 # Text from a feed's summary is shorter and less certain than the article itself.
@@ -35,7 +39,7 @@ _SPEECH_VERBS = (
     r"vowed|vows|wrote|posted|noted|reiterated|repeated|made clear|indicated"
 )
 _SPEAKER_AFTER = re.compile(
-    rf"^\s*(?:,\s*)?(?:has\s+|have\s+|had\s+|also\s+|again\s+|then\s+)*(?:{_SPEECH_VERBS})\b"
+    rf"\s*(?:,\s*)?(?:has\s+|have\s+|had\s+|also\s+|again\s+|then\s+)*(?:{_SPEECH_VERBS})\b"
 )
 _SPEAKER_BEFORE = re.compile(rf"\b(?:{_SPEECH_VERBS}|[Aa]ccording to)\s*$")
 _PREPOSITION_BEFORE = re.compile(
@@ -66,7 +70,7 @@ def tag_article(
     observations = []
     for sentence in sentences:
         present = by_sentence.get(sentence.index)
-        if not present:
+        if not present or sentence.end - sentence.start > MAX_SENTENCE_CHARS:
             continue
         for issue in story.issues:
             found = _stance_in_sentence(norm, sentence, issue, present)
@@ -126,7 +130,7 @@ def _negated(norm: str, sentence_start: int, cue_start: int, issue: Issue) -> bo
     pattern = exact_pattern(issue.negators)
     if pattern is None:
         return False
-    before = norm[sentence_start:cue_start]
+    before = norm[max(sentence_start, cue_start - WINDOW_CHARS) : cue_start]
     negators = list(pattern.finditer(before))
     return bool(negators) and len(before[negators[-1].end() :].split()) <= NEGATION_WINDOW_WORDS
 
@@ -135,18 +139,21 @@ def _holder(
     norm: str, sentence: Sentence, mentions: list[Mention], cue_start: int
 ) -> tuple[Mention, str] | None:
     for mention in mentions:
-        after = norm[mention.end : sentence.end]
-        before = norm[sentence.start : mention.start]
-        if _SPEAKER_AFTER.match(after) or _SPEAKER_BEFORE.search(before):
+        after_end = min(sentence.end, mention.end + WINDOW_CHARS)
+        before_start = max(sentence.start, mention.start - WINDOW_CHARS)
+        if _SPEAKER_AFTER.match(norm, mention.end, after_end) or _SPEAKER_BEFORE.search(
+            norm, before_start, mention.start
+        ):
             return mention, "speaker"
     # The holder is named before the cue, and not as the object of a preposition
     # ("troops in Ukraine", "conflicts involving Russia" hold no stance).
     free = [
         m
         for m in mentions
-        if m.end <= cue_start and not _PREPOSITION_BEFORE.search(norm[sentence.start : m.start])
+        if m.end <= cue_start
+        and not _PREPOSITION_BEFORE.search(norm, max(sentence.start, m.start - WINDOW_CHARS), m.start)
     ]
     for mention in reversed(free):
-        if mention.end <= cue_start and _ADJACENT_GAP.match(norm[mention.end : cue_start]):
+        if cue_start - mention.end <= WINDOW_CHARS and _ADJACENT_GAP.match(norm[mention.end : cue_start]):
             return mention, "adjacent"
     return (free[0], "subject") if free else None

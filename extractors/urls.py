@@ -13,11 +13,11 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     Returns None for what cannot be an article address (not http or https, malformed).
     """
     url = (url or "").strip()
-    if base:
-        url = urljoin(base, url)
-    if not url.startswith(("http://", "https://")):
-        return None
     try:
+        if base:
+            url = urljoin(base, url)
+        if not url.startswith(("http://", "https://")):
+            return None
         # strict=True drops utm_*, fbclid, at_medium and similar tracking parameters.
         return courlan.normalize_url(url, strict=True)
     except (ValueError, TypeError):

@@ -8,6 +8,7 @@ for short reads and one write per batch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -17,9 +18,9 @@ from prefect.cache_policies import NO_CACHE
 
 from extractors.coverage import Coverage, process_item
 from extractors.feeds import parse_feed
-from extractors.records import Feed, FeedItem, ParsedFeed, StanceChange, Story
+from extractors.records import Delivery, Feed, FeedItem, ParsedFeed, StanceChange, Story
 from extractors.relevance import judge
-from flows.alerts import Delivery, deliver
+from flows.alerts import deliver
 from flows.http import Fetch, fetch, gather_limited, make_client
 from flows.settings import HttpSettings, Settings, load_settings
 from flows.stories import prepare_story
@@ -127,11 +128,9 @@ def store_coverage(
     coverage: list[Coverage], polls: list[dict], problems: list[Problem],
 ) -> store.AppendResult:  # fmt: skip
     """Append the cycle's articles, feed states and problems in one short write."""
+    batch = [(c.article, c.tagging) for c in coverage if c.article and c.tagging]
     with settings.open_warehouse() as con:
-        store.save_feed_polls(con, story_id, polls)
-        store.add_problems(con, run_id, problems)
-        batch = [(c.article, c.tagging) for c in coverage if c.article and c.tagging]
-        result = store.append_coverage(con, story_id, batch, seen=seen, run_id=run_id)
+        result = store.record_cycle(con, story_id, run_id, batch, seen, polls, problems)
     get_run_logger().info(
         "Stored %d articles, %d observations; %d stance changes",
         result.articles,
@@ -147,10 +146,13 @@ def send_alerts(settings: Settings, story_id: str) -> list[Delivery]:
     with settings.open_warehouse() as con:
         pending = queries.pending_alerts(con, story_id, settings.max_alert_attempts)
     log = get_run_logger()
-    deliveries = [deliver(a, settings.alert_urls, settings.max_alert_attempts, log) for a in pending]
-    with settings.open_warehouse() as con:
-        for d in deliveries:
-            store.mark_alert(con, d.alert_id, d.status, d.error)
+    deliveries = []
+    for alert in pending:
+        delivery = deliver(alert, settings.alert_urls, settings.max_alert_attempts, log)
+        # Recorded at once, alert by alert: what was delivered is never sent again.
+        with settings.open_warehouse() as con:
+            store.mark_alert(con, delivery)
+        deliveries.append(delivery)
     return deliveries
 
 
@@ -167,13 +169,13 @@ def ingest(story: str | None = None, warehouse: str | None = None) -> CycleSumma
         validators = store.feed_validators(con, loaded.id)
     try:
         _cycle(loaded, settings, validators, summary)
-        status = "completed"
     except Exception:
-        status = "failed"
+        # Record the failure if the warehouse lets us, but report the original error.
+        with contextlib.suppress(Exception), settings.open_warehouse() as con:
+            store.finish_run(con, summary.run_id, "failed", summary.counts())
         raise
-    finally:
-        with settings.open_warehouse() as con:
-            store.finish_run(con, summary.run_id, status, summary.counts())
+    with settings.open_warehouse() as con:
+        store.finish_run(con, summary.run_id, "completed", summary.counts())
     return summary
 
 
@@ -188,6 +190,8 @@ def _cycle(story: Story, settings: Settings, validators: dict, summary: CycleSum
         if error:
             stage = "poll" if f.error else "parse"
             summary.problems.append((stage, feed.id, feed.url, error))
+        elif result and result.warning:
+            summary.problems.append(("parse", feed.id, feed.url, f"warning: {result.warning}"))
         count = len(result.items) if result and not result.error else 0
         polls.append({"feed_id": feed.id, "status": f.status, "error": error, "etag": f.etag,
                       "last_modified": f.last_modified, "items": count})  # fmt: skip

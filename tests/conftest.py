@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -10,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.loopback import Loopback
+
 # Prefect keeps its state under PREFECT_HOME: give the test session its own, before
 # anything imports Prefect.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="storywatch-prefect-")
+atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 os.environ.setdefault("DO_NOT_TRACK", "1")
-
-from tests.loopback import Loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_STORY = ROOT / "seeds" / "uk-troops-ukraine"

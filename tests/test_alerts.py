@@ -8,7 +8,7 @@ import pytest
 
 from extractors.records import Alert
 from flows.alerts import deliver, redact
-from tests.loopback import Loopback
+from tests.loopback import Loopback, closed_port
 
 ALERT = Alert(
     alert_id="change:abc",
@@ -61,11 +61,23 @@ def test_an_invalid_apprise_url_is_named_without_its_secret():
 
 
 def test_one_failing_channel_does_not_stop_the_others(site: Loopback):
-    delivery = deliver(ALERT, ("json://127.0.0.1:9/", hook(site)), max_attempts=3, log=LOG)
+    delivery = deliver(ALERT, (f"json://127.0.0.1:{closed_port()}/", hook(site)), max_attempts=3, log=LOG)
     assert len(site.webhooks) == 1
-    assert delivery.status == "pending" and "127.0.0.1:9" in delivery.error
+    assert delivery.status == "pending" and "json://127.0.0.1" in delivery.error
 
 
 def test_redact_hides_passwords_and_tokens():
     assert "hunter2" not in redact("json://user:hunter2@127.0.0.1:8080/hook")
     assert "TOKENSECRET" not in redact("slack://TOKENSECRETA/TOKENSECRETB/TOKENSECRETC/#news")
+
+
+def test_a_retry_skips_the_channels_that_already_have_the_alert(site: Loopback):
+    channels = (f"json://127.0.0.1:{closed_port()}/", hook(site))
+    first = deliver(ALERT, channels, max_attempts=3, log=LOG)
+    assert first.status == "pending" and len(first.delivered) == 1
+    assert len(site.webhooks) == 1
+
+    retry = Alert(**{**ALERT.__dict__, "attempts": 1, "delivered_to": first.delivered})
+    second = deliver(retry, channels, max_attempts=3, log=LOG)
+    assert len(site.webhooks) == 1  # the webhook that had it is not sent it again
+    assert second.status == "pending" and second.delivered == ()

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.loopback import Loopback
+from tests.loopback import SITE, Loopback, Response
 
 
 @pytest.fixture
@@ -88,17 +88,23 @@ def test_cycle_stores_coverage_detects_the_us_change_and_alerts_once(run_cycle, 
 
 def test_second_cycle_stores_nothing_new_and_sends_nothing(run_cycle, site, warehouse_path):
     run_cycle()
-    counts = (
-        "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM stance_observations), "
-        "(SELECT count(*) FROM mentions), (SELECT count(*) FROM alerts)"
-    )
+    tables = ("articles", "stance_observations", "mentions", "alerts", "stance_changes")
+    counts = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)
     before = rows(warehouse_path, counts)
     page_hits = site.hits("/articles/us-backs-force.html")
+    # The world feed now answers in full (no ETag), with every old item and one new one.
+    world = (SITE / "feeds" / "world.rss").read_bytes().replace(b"{base}", site.base.encode())
+    new_item = b"<item><title>Storm closes ports</title><link>/articles/storm.html</link></item>"
+    site.routes["/feeds/world.rss"] = Response(200, world.replace(b"</channel>", new_item + b"</channel>"))
 
     summary = run_cycle()
 
     assert rows(warehouse_path, counts) == before
-    assert summary.articles_added == 0 and summary.changes_detected == 0
-    assert summary.feeds_not_modified == 2  # conditional GET with the stored ETag
+    assert summary.feeds_not_modified == 1  # the Atom feed: conditional GET with the stored ETag
+    assert (summary.items_seen, summary.items_new) == (6, 1)  # old items are recognised by URL
+    assert summary.articles_added == summary.changes_detected == summary.alerts_sent == 0
     assert len(site.webhooks) == 1
     assert site.hits("/articles/us-backs-force.html") == page_hits
+    assert rows(warehouse_path, "SELECT outcome FROM feed_items WHERE url LIKE '%storm.html'") == [
+        ("irrelevant",)
+    ]

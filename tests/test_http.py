@@ -7,7 +7,7 @@ import gzip
 
 from flows.http import fetch, gather_limited, make_client
 from flows.settings import HttpSettings
-from tests.loopback import Loopback, Response
+from tests.loopback import Loopback, Response, closed_port
 
 
 def get(url: str, settings: HttpSettings | None = None, **validators):
@@ -41,7 +41,7 @@ def test_http_errors_are_reported_with_their_status(site: Loopback):
 
 
 def test_a_closed_port_is_an_error_not_an_exception(site: Loopback):
-    result = get("http://127.0.0.1:9/feed.xml")
+    result = get(f"http://127.0.0.1:{closed_port()}/feed.xml")
     assert result.status is None and result.error.startswith("ConnectError")
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from extractors.actors import find_mentions
 from extractors.coverage import content_hash, process_item, seed_coverage
-from extractors.records import FeedItem, Relevance, Story
+from extractors.records import Actor, FeedItem, Relevance, Story
 from extractors.relevance import judge
 from extractors.sentences import split_sentences
 from extractors.stance import tag_article
@@ -338,3 +339,17 @@ def test_seed_coverage_is_the_baseline(story: Story) -> None:
     # The seed never has Trump supporting a guarantee, nor Russia accepting troops.
     assert ("trump", "us-security-guarantee", "support") not in found
     assert not any(issue == "russia-accepts-troops" and stance == "accepts" for _, issue, stance in found)
+
+
+def test_aliases_that_start_with_the_match_in_either_case(story: Story) -> None:
+    court = Actor("icj", "International Court of Justice", "organisation", aliases=("The Hague",))
+    story = replace(story, actors=(*story.actors, court))
+    found = mentions("The Hague ruled. Judges in the Hague met. The Kremlin's answer came later.", story)
+    assert found == [("icj", "The Hague"), ("icj", "the Hague"), ("russia", "The Kremlin's")]
+
+
+def test_a_sentence_that_never_ends_is_not_read_for_stances(story: Story) -> None:
+    # Debris such as a table flattened into one "sentence" names everyone and says nothing.
+    debris = " ".join(["Moscow opposed foreign troops in Ukraine and Starmer pledged troops"] * 500)
+    tagging = tag_article(debris, story)
+    assert tagging.mentions and tagging.observations == ()

@@ -192,3 +192,47 @@ def test_a_warehouse_locked_by_another_process_fails_clearly_after_waiting(wareh
         holder.stdout.close()
     with open_warehouse(warehouse_path, read_only=True, wait_seconds=5) as con:  # free again
         assert con.execute("SELECT 1").fetchone() == (1,)
+
+
+def current(path: Path, actor: str, issue: str) -> str:
+    with open_warehouse(path, read_only=True) as con:
+        row = con.execute(
+            "SELECT stance FROM current_stances WHERE actor_id = ? AND issue_id = ?", [actor, issue]
+        ).fetchone()
+    return row[0]
+
+
+def test_changes_and_current_stances_agree_when_articles_share_a_time(seeded: Path):
+    # Date-only pages all get noon; undated ones share their fetch time.
+    batch = [
+        article(f"tie-{n}.html", US_BACKS if n % 2 else US_REFUSES, "2026-01-07T12:00:00") for n in range(6)
+    ]
+    with open_warehouse(seeded) as con:
+        result = store.append_coverage(con, STORY.id, batch)
+    last = result.changes[-1].to_stance if result.changes else "noncommittal"
+    assert last == current(seeded, "us", "us-security-guarantee")
+    for before, after in zip(result.changes, result.changes[1:], strict=False):
+        assert after.from_stance == before.to_stance  # a chain, never a jump
+
+
+def test_a_future_date_does_not_freeze_the_timeline(seeded: Path):
+    with open_warehouse(seeded) as con:
+        store.append_coverage(con, STORY.id, [article("wrong-date.html", US_BACKS, "2099-01-01T00:00:00")])
+        just_now = datetime.now(UTC).replace(tzinfo=None).isoformat()
+        later = store.append_coverage(con, STORY.id, [article("real.html", US_REFUSES, just_now)])
+    # The article dated 2099 counts from when it was stored; a later real article still moves the stance.
+    assert [(c.from_stance, c.to_stance) for c in later.changes] == [("support", "noncommittal")]
+    assert current(seeded, "us", "us-security-guarantee") == "noncommittal"
+
+
+def test_a_cycle_stores_feed_state_only_together_with_its_coverage(seeded: Path):
+    feed = STORY.feeds[0].id
+    poll = {"feed_id": feed, "status": 200, "error": None, "etag": '"new"', "last_modified": None, "items": 1}
+    broken = article("a.html", US_BACKS, "2026-01-07T10:00:00")
+    broken = (replace(broken[0], text=None), broken[1])  # violates NOT NULL: the append fails
+    with open_warehouse(seeded) as con:
+        with pytest.raises(Exception, match="NOT NULL"):
+            store.record_cycle(con, STORY.id, "run-1", [broken], [], [poll], [("poll", feed, None, "x")])
+        etag = con.execute("SELECT etag FROM feeds WHERE feed_id = ?", [feed]).fetchone()[0]
+        problems = con.execute("SELECT count(*) FROM run_problems").fetchone()[0]
+    assert etag is None and problems == 0  # the next poll fetches the feed again in full

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import duckdb
 
+from warehouse.transaction import transaction
+
 # Positions below this confidence never set an actor's current stance.
 MIN_POSITION_CONFIDENCE = 0.5
 
@@ -160,6 +162,7 @@ CREATE TABLE alerts (
     url          VARCHAR,
     status       VARCHAR NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
+    delivered_to VARCHAR[] NOT NULL DEFAULT [],
     last_error   VARCHAR,
     created_at   TIMESTAMPTZ NOT NULL,
     sent_at      TIMESTAMPTZ
@@ -176,7 +179,11 @@ WITH per_label AS (
            first(observation_id ORDER BY confidence DESC, sentence_index) AS observation_id,
            first(evidence ORDER BY confidence DESC, sentence_index) AS evidence,
            min(published_at) AS published_at,
-           min(observed_at) AS observed_at
+           min(observed_at) AS observed_at,
+           -- Where the position stands in time: its publication, never later than when
+           -- it was stored (a date in the future must not freeze the timeline), and the
+           -- storing time for undated articles.
+           least(coalesce(min(published_at), min(observed_at)), min(observed_at)) AS as_of
     FROM stance_observations
     GROUP BY ALL
 )
@@ -188,15 +195,15 @@ QUALIFY row_number() OVER (
 
 CREATE VIEW current_stances AS
 SELECT p.story_id, p.actor_id, a.name AS actor, p.issue_id, p.stance, p.confidence,
-       p.evidence, p.observation_id, p.article_id, art.url, art.outlet, art.title,
-       coalesce(p.published_at, p.observed_at) AS as_of
+       p.evidence, p.observation_id, p.article_id, art.url, art.outlet, art.title, p.as_of
 FROM article_positions p
 JOIN articles art USING (story_id, article_id)
 LEFT JOIN actors a USING (story_id, actor_id)
 WHERE p.confidence >= {MIN_POSITION_CONFIDENCE}
+-- The same order as the timeline that stance changes are read from (warehouse/store.py).
 QUALIFY row_number() OVER (
     PARTITION BY p.story_id, p.actor_id, p.issue_id
-    ORDER BY coalesce(p.published_at, p.observed_at) DESC, p.observed_at DESC, p.observation_id
+    ORDER BY p.as_of DESC, p.observed_at DESC, p.observation_id DESC
 ) = 1;
 
 CREATE VIEW recent_changes AS
@@ -226,14 +233,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     for version, name, sql in MIGRATIONS:
         if version in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(sql)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         applied.append(version)
     return applied
 

@@ -43,7 +43,7 @@ def recent_changes(con: duckdb.DuckDBPyConnection, story_id: str, limit: int = 5
         con,
         "SELECT strftime(detected_at, '%Y-%m-%d %H:%M') AS detected, actor, issue_id AS issue, "
         "from_stance, to_stance, evidence, outlet, url FROM recent_changes "
-        "WHERE story_id = ? LIMIT ?",
+        "WHERE story_id = ? ORDER BY detected_at DESC, change_id LIMIT ?",
         [story_id, limit],
     )
 
@@ -62,11 +62,11 @@ def list_alerts(con: duckdb.DuckDBPyConnection, story_id: str, limit: int = 50) 
 def pending_alerts(con: duckdb.DuckDBPyConnection, story_id: str, max_attempts: int) -> list[Alert]:
     """Alerts not delivered yet that still have attempts left, oldest first."""
     rows = con.execute(
-        "SELECT alert_id, kind, title, body, url, attempts FROM alerts "
+        "SELECT alert_id, kind, title, body, url, attempts, delivered_to FROM alerts "
         "WHERE story_id = ? AND status = 'pending' AND attempts < ? ORDER BY created_at, alert_id",
         [story_id, max_attempts],
     ).fetchall()
-    return [Alert(*row) for row in rows]
+    return [Alert(*row[:6], delivered_to=tuple(row[6])) for row in rows]
 
 
 def has_article(con: duckdb.DuckDBPyConnection, story_id: str, url: str) -> bool:

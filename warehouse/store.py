@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from extractors.records import Article, FeedItem, StanceChange, Story, Tagging
+from extractors.records import Article, Delivery, FeedItem, StanceChange, Story, Tagging
 from warehouse.connection import insert_rows
 from warehouse.migrations import MIN_POSITION_CONFIDENCE
+from warehouse.transaction import transaction
 
 ALERT_STATUSES = ("pending", "sent", "logged", "failed")
 
@@ -48,8 +49,7 @@ class AppendResult:
 
 def load_story(con: duckdb.DuckDBPyConnection, story: Story) -> None:
     """Record the story's definition (actors, issues, feeds), keeping each feed's poll state."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(
             "INSERT INTO stories VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (story_id) DO UPDATE SET "
             "title = excluded.title, description = excluded.description, "
@@ -85,10 +85,6 @@ def load_story(con: duckdb.DuckDBPyConnection, story: Story) -> None:
                 "url = excluded.url, kind = excluded.kind",
                 [story.id, feed.id, feed.name, feed.url, feed.kind],
             )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def unseen(con: duckdb.DuckDBPyConnection, story_id: str, urls: Iterable[str]) -> set[str]:
@@ -119,47 +115,72 @@ def append_coverage(
     irrelevant, skipped) and a note, so that no item is fetched twice. One transaction:
     either the whole batch and the changes it causes are stored, or none of it.
     """
-    fetched_at = fetched_at or now()
+    with transaction(con):
+        return _append(con, story_id, batch, seen, run_id, fetched_at or now())
+
+
+def record_cycle(
+    con: duckdb.DuckDBPyConnection,
+    story_id: str,
+    run_id: str,
+    batch: Sequence[tuple[Article, Tagging]],
+    seen: Sequence[tuple[FeedItem, str, str | None]],
+    polls: Sequence[dict],
+    problems: Sequence[tuple[str, str, str | None, str]],
+) -> AppendResult:
+    """Store what a cycle found in one transaction: feed states, problems and coverage.
+
+    Together or not at all: a feed's new ETag must never be stored without the items it
+    answered with, or the next poll's 304 would hide them for good.
+    """
+    with transaction(con):
+        save_feed_polls(con, story_id, polls)
+        add_problems(con, run_id, problems)
+        return _append(con, story_id, batch, seen, run_id, now())
+
+
+def _append(
+    con: duckdb.DuckDBPyConnection,
+    story_id: str,
+    batch: Sequence[tuple[Article, Tagging]],
+    seen: Sequence[tuple[FeedItem, str, str | None]],
+    run_id: str | None,
+    fetched_at: datetime,
+) -> AppendResult:
     result = AppendResult()
-    con.execute("BEGIN TRANSACTION")
-    try:
-        fresh = unseen(con, story_id, [a.url for a, _ in batch] + [i.url for i, _, _ in seen])
-        items = {}
-        for item, outcome, note in seen:
-            if item.url in fresh and item.url not in items:
-                items[item.url] = (story_id, item.url, item.feed_id, item.guid, item.title,
-                                   item.published, fetched_at, outcome, note, run_id)  # fmt: skip
-        insert_rows(con, "feed_items", _ITEM_COLUMNS, list(items.values()))
-        kept: dict[str, tuple[Article, Tagging]] = {}
-        for article, tagging in batch:
-            if article.url in fresh and article.url not in kept:
-                kept[article.url] = (article, tagging)
-        articles, mentions, observations = [], [], []
-        for article, tagging in kept.values():
-            aid = article_id(story_id, article.url)
-            articles.append(_article_row(story_id, aid, article, fetched_at, run_id))
-            for m in tagging.mentions:
-                mentions.append((story_id, aid, m.actor_id, m.sentence_index, m.start, m.end, m.surface))
-                result.actors.add(m.actor_id)
-            for o in tagging.observations:
-                observations.append(
-                    (
-                        key(aid, o.actor_id, o.issue_id, o.sentence_index, o.rules_version),
-                        story_id, aid, o.actor_id, o.issue_id, o.stance, o.confidence,
-                        o.evidence, o.sentence_index, o.start, o.end, o.cue, o.rules_version,
-                        article.published, fetched_at,
-                    )
-                )  # fmt: skip
-        result.articles = insert_rows(con, "articles", _ARTICLE_COLUMNS, articles)
-        result.mentions = insert_rows(con, "mentions", _MENTION_COLUMNS, mentions)
-        result.observations = insert_rows(con, "stance_observations", _OBSERVATION_COLUMNS, observations)
-        new_ids = {row[0] for row in articles}
-        pairs = {(o[3], o[4]) for o in observations}
-        result.changes = _record_changes(con, story_id, new_ids, pairs, run_id, fetched_at)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    fresh = unseen(con, story_id, [a.url for a, _ in batch] + [i.url for i, _, _ in seen])
+    items = {}
+    for item, outcome, note in seen:
+        if item.url in fresh and item.url not in items:
+            items[item.url] = (story_id, item.url, item.feed_id, item.guid, item.title,
+                               item.published, fetched_at, outcome, note, run_id)  # fmt: skip
+    insert_rows(con, "feed_items", _ITEM_COLUMNS, list(items.values()))
+    kept: dict[str, tuple[Article, Tagging]] = {}
+    for article, tagging in batch:
+        if article.url in fresh and article.url not in kept:
+            kept[article.url] = (article, tagging)
+    articles, mentions, observations = [], [], []
+    for article, tagging in kept.values():
+        aid = article_id(story_id, article.url)
+        articles.append(_article_row(story_id, aid, article, fetched_at, run_id))
+        for m in tagging.mentions:
+            mentions.append((story_id, aid, m.actor_id, m.sentence_index, m.start, m.end, m.surface))
+            result.actors.add(m.actor_id)
+        for o in tagging.observations:
+            observations.append(
+                (
+                    key(aid, o.actor_id, o.issue_id, o.sentence_index, o.rules_version),
+                    story_id, aid, o.actor_id, o.issue_id, o.stance, o.confidence,
+                    o.evidence, o.sentence_index, o.start, o.end, o.cue, o.rules_version,
+                    article.published, fetched_at,
+                )
+            )  # fmt: skip
+    result.articles = insert_rows(con, "articles", _ARTICLE_COLUMNS, articles)
+    result.mentions = insert_rows(con, "mentions", _MENTION_COLUMNS, mentions)
+    result.observations = insert_rows(con, "stance_observations", _OBSERVATION_COLUMNS, observations)
+    new_ids = {row[0] for row in articles}
+    pairs = {(o[3], o[4]) for o in observations}
+    result.changes = _record_changes(con, story_id, new_ids, pairs, run_id, fetched_at)
     return result
 
 
@@ -210,8 +231,7 @@ def _record_changes(
         LEFT JOIN actors a USING (story_id, actor_id)
         WHERE p.story_id = ? AND p.confidence >= {MIN_POSITION_CONFIDENCE}
           AND list_contains(?, p.actor_id || '|' || p.issue_id)
-        ORDER BY p.actor_id, p.issue_id, coalesce(p.published_at, p.observed_at),
-                 p.observed_at, p.observation_id
+        ORDER BY p.actor_id, p.issue_id, p.as_of, p.observed_at, p.observation_id
         """,
         [story_id, [f"{a}|{i}" for a, i in pairs]],
     ).fetchall()
@@ -367,12 +387,13 @@ def feed_validators(
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def mark_alert(con: duckdb.DuckDBPyConnection, alert_id: str, status: str, error: str | None) -> None:
-    """Record one delivery attempt of an alert."""
-    if status not in ALERT_STATUSES:
-        raise ValueError(f"unknown alert status {status!r}")
+def mark_alert(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> None:
+    """Record one delivery attempt of an alert, and the channels that now have it."""
+    if delivery.status not in ALERT_STATUSES:
+        raise ValueError(f"unknown alert status {delivery.status!r}")
     con.execute(
         "UPDATE alerts SET status = ?, attempts = attempts + 1, last_error = ?, "
+        "delivered_to = list_distinct(list_concat(delivered_to, ?)), "
         "sent_at = CASE WHEN ? IN ('sent', 'logged') THEN now() ELSE sent_at END WHERE alert_id = ?",
-        [status, error, status, alert_id],
+        [delivery.status, delivery.error, list(delivery.delivered), delivery.status, delivery.alert_id],
     )
