@@ -14,7 +14,9 @@ from extractors.records import FeedItem, ParsedFeed
 from extractors.urls import canonical_url
 
 
-def parse_feed(data: bytes, feed_id: str, feed_url: str | None = None) -> ParsedFeed:
+def parse_feed(
+    data: bytes, feed_id: str, feed_url: str | None = None, content_type: str | None = None
+) -> ParsedFeed:
     """Parse one feed document.
 
     Always pass bytes: feedparser treats a string as a URL or a file name and would fetch
@@ -23,8 +25,9 @@ def parse_feed(data: bytes, feed_id: str, feed_url: str | None = None) -> Parsed
     """
     if not data or not data.strip():
         return ParsedFeed(feed_id, (), error="empty document")
-    # Without a content type feedparser flags every document; the bytes decide instead.
-    headers = {"content-location": feed_url or "", "content-type": "application/xml"}
+    # The server's content type carries the charset feedparser weighs against the XML's
+    # own; without one, feedparser would flag every document.
+    headers = {"content-location": feed_url or "", "content-type": content_type or "application/xml"}
     parsed = feedparser.parse(data, response_headers=headers)
     problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else None
     if not parsed.entries and (problem or not parsed.get("version")):

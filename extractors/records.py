@@ -232,3 +232,17 @@ class Delivery:
     status: str  # sent | logged (no channel configured) | pending (will retry) | failed
     error: str | None = None
     delivered: tuple[str, ...] = ()  # keys of the channels that took it on this attempt
+
+
+@dataclass(frozen=True)
+class FetchAttempt:
+    """One request on the wire (or refused before it): the fetch_attempts table's rows."""
+
+    url: str
+    kind: str  # feed | page | robots
+    attempt: int
+    status: int | None
+    bytes: int
+    seconds: float
+    error: str | None
+    tried_at: datetime

@@ -1,26 +1,42 @@
-"""HTTP for feeds and pages: one place builds the client, every fetch is bounded.
+"""HTTP for feeds, pages and robots.txt: safe, polite, bounded, and on the record.
 
-Each fetch returns a record, never raises: a failure is data (status and a message that
-names the URL), so that one broken source cannot stop a cycle.
+- Safe: http and https only; every connection (every redirect hop) refuses non-public
+  addresses unless allowed (flows/netguard.py); a size cap that counts decompressed bytes;
+  one deadline for a whole request, so a server that drips bytes is cut off.
+- Polite: one request at a time per host, a minimum delay between them (longer if the
+  host's robots.txt asks), robots.txt honoured for pages, Retry-After honoured.
+- Bounded retries, with backoff, only for failures that may pass (timeouts, 429, 5xx).
+- Every attempt is recorded, so that a user can see with SQL why an article is missing.
+
+Each fetch returns a record and never raises: one broken source cannot stop a cycle.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import random
+import time
 from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
+from extractors.records import FetchAttempt
+from extractors.robots import MAX_ROBOTS_BYTES, RobotsFile, agent_token, origin
+from flows.netguard import BlockedAddress, guarded_transport, parse_networks
 from flows.settings import HttpSettings
 
 T = TypeVar("T")
+TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
 
 
 @dataclass(frozen=True)
 class Fetch:
-    """The outcome of one GET."""
+    """The outcome of a GET (after any retries)."""
 
     url: str
     status: int | None = None  # None when no response arrived
@@ -28,74 +44,210 @@ class Fetch:
     etag: str | None = None
     last_modified: str | None = None
     final_url: str | None = None
+    content_type: str | None = None
+    retry_after: float | None = None  # seconds the server asked us to wait
     error: str | None = None
+    transient: bool = False  # the failure may pass: try again later
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304
 
 
-def make_client(settings: HttpSettings) -> httpx.AsyncClient:
-    """The HTTP client for a cycle: timeouts, redirect limit and a User-Agent that names us."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.timeout),
-        follow_redirects=True,
-        max_redirects=settings.max_redirects,
-        headers={"User-Agent": settings.user_agent},
-        limits=httpx.Limits(max_connections=settings.concurrency),
-    )
+@dataclass
+class Fetcher:
+    """One cycle's HTTP client, with its per-host state and its record of attempts."""
+
+    settings: HttpSettings
+    robots: dict[str, RobotsFile] = field(default_factory=dict)
+    attempts: list[FetchAttempt] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        limits = httpx.Limits(max_connections=self.settings.concurrency)
+        self._client = httpx.AsyncClient(
+            transport=guarded_transport(limits, parse_networks(self.settings.allow_private)),
+            timeout=httpx.Timeout(self.settings.timeout),
+            follow_redirects=True,
+            max_redirects=self.settings.max_redirects,
+            headers={"User-Agent": self.settings.user_agent},
+            trust_env=False,
+        )
+        self._hosts: dict[str, asyncio.Lock] = {}
+        self._last_start: dict[str, float] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._agent = agent_token(self.settings.user_agent)
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.aclose()
+
+    async def get(
+        self, url: str, kind: str = "page", *, etag: str | None = None, last_modified: str | None = None
+    ) -> Fetch:
+        """GET ``url`` politely, retrying what may pass; pages also ask robots.txt first."""
+        if urlsplit(url).scheme not in ("http", "https"):
+            return Fetch(url, error="only http and https URLs are fetched")
+        if kind == "page":
+            robots = await self._robots_for(url)
+            if not robots.allows(url, self._agent):
+                reason = "disallowed by robots.txt" if robots.status and robots.status < 500 else (
+                    f"robots.txt unavailable ({robots.status or 'no answer'}): not fetching for now"
+                )  # fmt: skip
+                self._record(url, kind, 0, None, 0, 0.0, reason)
+                return Fetch(url, error=reason)
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        result = Fetch(url, error="not attempted")
+        for attempt in range(1, self.settings.retries + 2):
+            result = await self._polite(url, kind, attempt, headers)
+            if not result.transient or attempt > self.settings.retries:
+                break
+            wait = result.retry_after if result.retry_after is not None else self._backoff(attempt)
+            if wait > self.settings.retry_max_wait:
+                break  # the server asks for longer than a cycle should wait: next cycle
+            await asyncio.sleep(wait)
+        return result
+
+    def _backoff(self, attempt: int) -> float:
+        base = self.settings.retry_backoff * 2 ** (attempt - 1)
+        return base * (0.5 + random.random())  # jitter, so that retries do not line up
+
+    async def _polite(self, url: str, kind: str, attempt: int, headers: dict) -> Fetch:
+        host = origin(url)
+        lock = self._hosts.setdefault(host, asyncio.Lock())
+        async with lock:
+            delay = self.settings.min_host_delay
+            robots = self.robots.get(host)
+            asked = robots.crawl_delay(self._agent) if robots else None
+            if asked:
+                delay = max(delay, min(asked, self.settings.max_crawl_delay))
+            wait = self._last_start.get(host, -1e9) + delay - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._last_start[host] = time.monotonic()
+            return await self._once(url, kind, attempt, headers)
+
+    async def _once(self, url: str, kind: str, attempt: int, headers: dict, cap: int | None = None) -> Fetch:
+        started = time.monotonic()
+        try:
+            # One deadline for the whole exchange: a server that drips bytes is cut off.
+            result = await asyncio.wait_for(self._exchange(url, headers, cap), self.settings.timeout)
+        except TimeoutError:
+            result = Fetch(url, error=f"timed out after {self.settings.timeout:g} s", transient=True)
+        except httpx.TooManyRedirects:
+            result = Fetch(url, error=f"more than {self.settings.max_redirects} redirects")
+        except httpx.ConnectError as exc:
+            blocked = isinstance(exc.__context__, BlockedAddress) or "refused to connect" in str(exc)
+            result = Fetch(url, error=f"ConnectError: {exc or 'connection failed'}", transient=not blocked)
+        except httpx.HTTPError as exc:
+            result = Fetch(url, error=f"{type(exc).__name__}: {exc or 'request failed'}", transient=True)
+        except (httpx.InvalidURL, ValueError) as exc:
+            result = Fetch(url, error=f"invalid URL: {exc}")
+        size = len(result.body) if result.body else 0
+        self._record(url, kind, attempt, result.status, size, time.monotonic() - started, result.error)
+        return result
+
+    async def _exchange(self, url: str, headers: dict, cap: int | None) -> Fetch:
+        cap = cap or self.settings.max_bytes
+        async with self._client.stream("GET", url, headers=headers) as response:
+            meta = {
+                "status": response.status_code,
+                "etag": response.headers.get("etag"),
+                "last_modified": response.headers.get("last-modified"),
+                "final_url": str(response.url),
+                "content_type": response.headers.get("content-type"),
+            }
+            if response.status_code == 304:
+                return Fetch(url, **meta)
+            if response.status_code >= 400:
+                return Fetch(
+                    url, **meta, error=f"HTTP {response.status_code} {response.reason_phrase}",
+                    transient=response.status_code in TRANSIENT_STATUSES,
+                    retry_after=retry_after(response.headers.get("retry-after")),
+                )  # fmt: skip
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > cap:
+                return Fetch(url, **meta, error=f"body of {declared} bytes exceeds {cap}")
+            chunks, size = [], 0
+            # aiter_bytes decompresses, so the cap counts what a gzip body expands to.
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    return Fetch(url, **meta, error=f"body exceeds {cap} bytes")
+                chunks.append(chunk)
+            return Fetch(url, **meta, body=b"".join(chunks))
+
+    async def _robots_for(self, url: str) -> RobotsFile:
+        host = origin(url)
+        async with self._robots_locks.setdefault(host, asyncio.Lock()):
+            cached = self.robots.get(host)
+            now = datetime.now(UTC)
+            if cached is None or not cached.fresh(now):
+                result = await self._once(f"{host}/robots.txt", "robots", 1, {}, cap=MAX_ROBOTS_BYTES)
+                body = (result.body or b"").decode("utf-8", "replace")
+                status = result.status if result.error is None or result.status else None
+                self.robots[host] = RobotsFile(host, now, status, body)
+            return self.robots[host]
+
+    def _record(self, url: str, kind: str, attempt: int, status: int | None, size: int, seconds: float,
+                error: str | None) -> None:  # fmt: skip
+        self.attempts.append(
+            FetchAttempt(url, kind, attempt, status, size, round(seconds, 3), error, datetime.now(UTC))
+        )
 
 
-async def fetch(
-    client: httpx.AsyncClient,
-    url: str,
-    settings: HttpSettings,
-    *,
-    etag: str | None = None,
-    last_modified: str | None = None,
-) -> Fetch:
-    """GET ``url`` (conditionally, when validators are given) within the size and time limits."""
-    headers = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
     try:
-        # The whole exchange has one deadline: a server that drips bytes is cut off.
-        return await asyncio.wait_for(_get(client, url, headers, settings), settings.timeout)
-    except TimeoutError:
-        return Fetch(url, error=f"timed out after {settings.timeout:g} s")
-    except httpx.TooManyRedirects:
-        return Fetch(url, error=f"more than {settings.max_redirects} redirects")
-    except httpx.HTTPError as exc:
-        return Fetch(url, error=f"{type(exc).__name__}: {exc or 'connection failed'}")
-    except (httpx.InvalidURL, ValueError) as exc:
-        return Fetch(url, error=f"invalid URL: {exc}")
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-async def _get(client: httpx.AsyncClient, url: str, headers: dict, settings: HttpSettings) -> Fetch:
-    async with client.stream("GET", url, headers=headers) as response:
-        meta = {
-            "status": response.status_code,
-            "etag": response.headers.get("etag"),
-            "last_modified": response.headers.get("last-modified"),
-            "final_url": str(response.url),
-        }
-        if response.status_code == 304:
-            return Fetch(url, **meta)
-        if response.status_code >= 400:
-            return Fetch(url, **meta, error=f"HTTP {response.status_code} {response.reason_phrase}")
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > settings.max_bytes:
-            return Fetch(url, **meta, error=f"body of {declared} bytes exceeds {settings.max_bytes}")
-        chunks, size = [], 0
-        # aiter_bytes decompresses, so the cap counts what a gzip body expands to.
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > settings.max_bytes:
-                return Fetch(url, **meta, error=f"body exceeds {settings.max_bytes} bytes")
-            chunks.append(chunk)
-        return Fetch(url, **meta, body=b"".join(chunks))
+@dataclass(frozen=True)
+class Request:
+    """A GET to make: what, of which kind, and the validators for a conditional GET."""
+
+    url: str
+    kind: str = "page"
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What a batch of requests gave: results in request order, attempts, robots answers."""
+
+    results: list[Fetch]
+    attempts: list[FetchAttempt]
+    robots: list[RobotsFile]
+
+
+def fetch_all(settings: HttpSettings, requests: list[Request], robots: list[RobotsFile] = ()) -> Fetched:
+    """Make ``requests`` concurrently (politely per host) and return everything learnt."""
+    known = {r.host: r for r in robots}
+
+    async def run() -> Fetched:
+        async with Fetcher(settings, robots=dict(known)) as fetcher:
+            jobs = [fetcher.get(r.url, r.kind, etag=r.etag, last_modified=r.last_modified) for r in requests]
+            results = await gather_limited(jobs, settings.concurrency)
+            fresh = [r for host, r in fetcher.robots.items() if known.get(host) is not r]
+            return Fetched(results, fetcher.attempts, fresh)
+
+    return asyncio.run(run())
 
 
 async def gather_limited(jobs: Iterable[Awaitable[T]], limit: int) -> list[T]:

@@ -7,7 +7,6 @@ for short reads and one write per batch.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from dataclasses import asdict, dataclass, field, replace
@@ -18,10 +17,11 @@ from prefect.cache_policies import NO_CACHE
 
 from extractors.coverage import Coverage, process_item
 from extractors.feeds import parse_feed
-from extractors.records import Delivery, Feed, FeedItem, ParsedFeed, StanceChange, Story
+from extractors.records import Delivery, Feed, FeedItem, FetchAttempt, ParsedFeed, StanceChange, Story
 from extractors.relevance import judge
+from extractors.robots import RobotsFile
 from flows.alerts import deliver
-from flows.http import Fetch, fetch, gather_limited, make_client
+from flows.http import Fetch, Fetched, Request, fetch_all
 from flows.settings import HttpSettings, Settings, load_settings
 from flows.stories import prepare_story
 from warehouse import queries, store
@@ -54,27 +54,21 @@ class CycleSummary:
 
 
 @task(cache_policy=NO_CACHE)
-def poll_feeds(feeds: list[Feed], validators: dict, http: HttpSettings) -> list[Fetch]:
-    """Fetch every feed, conditionally, at most ``http.concurrency`` at a time."""
-
-    async def run() -> list[Fetch]:
-        async with make_client(http) as client:
-            jobs = [fetch(client, f.url, http, etag=validators.get(f.id, (None, None))[0],
-                          last_modified=validators.get(f.id, (None, None))[1]) for f in feeds]  # fmt: skip
-            return await gather_limited(jobs, http.concurrency)
-
-    fetches = asyncio.run(run())
-    failed = sum(1 for f in fetches if f.error)
-    unchanged = sum(1 for f in fetches if f.not_modified)
+def poll_feeds(feeds: list[Feed], validators: dict, http: HttpSettings) -> Fetched:
+    """Fetch every feed, conditionally, politely, at most ``http.concurrency`` at a time."""
+    requests = [Request(f.url, "feed", *validators.get(f.id, (None, None))) for f in feeds]
+    fetched = fetch_all(http, requests)
+    failed = sum(1 for f in fetched.results if f.error)
+    unchanged = sum(1 for f in fetched.results if f.not_modified)
     get_run_logger().info("Polled %d feeds: %d unreachable, %d not modified", len(feeds), failed, unchanged)
-    return fetches
+    return fetched
 
 
 @task(cache_policy=NO_CACHE)
 def parse_feeds(feeds: list[Feed], fetches: list[Fetch]) -> list[ParsedFeed]:
     """Parse the bytes of every feed that answered with a body."""
     parsed = [
-        parse_feed(f.body, feed.id, f.final_url or feed.url)
+        parse_feed(f.body, feed.id, f.final_url or feed.url, f.content_type)
         for feed, f in zip(feeds, fetches, strict=True)
         if f.body is not None and f.error is None
     ]
@@ -98,16 +92,12 @@ def select_new(settings: Settings, story_id: str, items: list[FeedItem]) -> list
 
 
 @task(cache_policy=NO_CACHE)
-def fetch_pages(urls: list[str], http: HttpSettings) -> list[Fetch]:
-    """Fetch the article pages of new, relevant items."""
-
-    async def run() -> list[Fetch]:
-        async with make_client(http) as client:
-            return await gather_limited([fetch(client, u, http) for u in urls], http.concurrency)
-
-    pages = asyncio.run(run())
-    get_run_logger().info("Fetched %d pages: %d failed", len(pages), sum(1 for p in pages if p.error))
-    return pages
+def fetch_pages(urls: list[str], http: HttpSettings, robots: list[RobotsFile]) -> Fetched:
+    """Fetch the article pages of new, relevant items, as their robots.txt allows."""
+    fetched = fetch_all(http, [Request(u) for u in urls], robots)
+    failed = sum(1 for p in fetched.results if p.error)
+    get_run_logger().info("Fetched %d pages: %d failed", len(urls), failed)
+    return fetched
 
 
 @task(cache_policy=NO_CACHE)
@@ -126,11 +116,12 @@ def extract_and_tag(items: list[FeedItem], pages: list[Fetch], outlets: dict, st
 def store_coverage(
     settings: Settings, story_id: str, run_id: str, seen: list[tuple[FeedItem, str, str | None]],
     coverage: list[Coverage], polls: list[dict], problems: list[Problem],
+    attempts: list[FetchAttempt], robots: list[RobotsFile],
 ) -> store.AppendResult:  # fmt: skip
-    """Append the cycle's articles, feed states and problems in one short write."""
+    """Append the cycle's articles, feed states, problems and fetch records in one short write."""
     batch = [(c.article, c.tagging) for c in coverage if c.article and c.tagging]
     with settings.open_warehouse() as con:
-        result = store.record_cycle(con, story_id, run_id, batch, seen, polls, problems)
+        result = store.record_cycle(con, story_id, run_id, batch, seen, polls, problems, attempts, robots)
     get_run_logger().info(
         "Stored %d articles, %d observations; %d stance changes",
         result.articles,
@@ -167,8 +158,9 @@ def ingest(story: str | None = None, warehouse: str | None = None) -> CycleSumma
     with settings.open_warehouse() as con:
         store.start_run(con, summary.run_id, loaded.id, store.now())
         validators = store.feed_validators(con, loaded.id)
+        robots = store.robots_files(con)
     try:
-        _cycle(loaded, settings, validators, summary)
+        _cycle(loaded, settings, validators, robots, summary)
     except Exception:
         # Record the failure if the warehouse lets us, but report the original error.
         with contextlib.suppress(Exception), settings.open_warehouse() as con:
@@ -179,9 +171,12 @@ def ingest(story: str | None = None, warehouse: str | None = None) -> CycleSumma
     return summary
 
 
-def _cycle(story: Story, settings: Settings, validators: dict, summary: CycleSummary) -> None:
+def _cycle(
+    story: Story, settings: Settings, validators: dict, robots: list[RobotsFile], summary: CycleSummary
+) -> None:
     feeds = list(story.feeds)
-    fetches = poll_feeds(feeds, validators, settings.http)
+    polled = poll_feeds(feeds, validators, settings.http)
+    fetches = polled.results
     parsed = {p.feed_id: p for p in parse_feeds(feeds, fetches)}
     polls, items = [], []
     for feed, f in zip(feeds, fetches, strict=True):
@@ -207,7 +202,8 @@ def _cycle(story: Story, settings: Settings, validators: dict, summary: CycleSum
     # Fetch only what the feed already shows to be about the story, or close to it.
     wanted = [i for i in new if judge(f"{i.title}\n{i.summary}", story.relevance, lenient=True).relevant]
     skipped = [(i, "irrelevant", "feed text does not match the story") for i in new if i not in wanted]
-    pages = fetch_pages([i.url for i in wanted], settings.http)
+    fetched = fetch_pages([i.url for i in wanted], settings.http, robots)
+    pages = fetched.results
     for item, page in zip(wanted, pages, strict=True):
         if page.error:
             summary.problems.append(("fetch", item.feed_id, item.url, page.error))
@@ -217,7 +213,10 @@ def _cycle(story: Story, settings: Settings, validators: dict, summary: CycleSum
     for c in coverage:
         if c.note and not c.note.startswith("not relevant") and not c.note.startswith("page not fetched"):
             summary.problems.append(("extract", c.item.feed_id, c.item.url, c.note))
-    result = store_coverage(settings, story.id, summary.run_id, seen, coverage, polls, summary.problems)
+    result = store_coverage(
+        settings, story.id, summary.run_id, seen, coverage, polls, summary.problems,
+        polled.attempts + fetched.attempts, fetched.robots,
+    )  # fmt: skip
     summary.articles_added = result.articles
     summary.actors_tagged = len(result.actors)
     summary.observations_added = result.observations

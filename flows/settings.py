@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows.netguard import parse_networks
 from warehouse.connection import open_warehouse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,17 @@ class HttpSettings:
     concurrency: int = 8  # requests in flight at once
     max_redirects: int = 5
     user_agent: str = "storywatch/0.1 (news monitoring; set STORYWATCH_USER_AGENT to add a contact)"
+    min_host_delay: float = 1.0  # seconds between two requests to the same host
+    max_crawl_delay: float = 10.0  # the most a robots.txt Crawl-delay can slow us down
+    retries: int = 2  # extra attempts for failures that may pass (timeouts, 429, 5xx)
+    retry_backoff: float = 1.0  # seconds before the first retry; doubles, with jitter
+    retry_max_wait: float = 30.0  # a longer Retry-After is left for the next cycle
+    # Non-public networks that may be fetched anyway (e.g. "127.0.0.1" for tests, or an
+    # intranet feed): every other private, loopback or link-local address is refused.
+    allow_private: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        parse_networks(self.allow_private)  # a bad entry is a settings error, named
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,14 @@ _ENV = {
     "http.max_bytes": "STORYWATCH_HTTP_MAX_BYTES",
     "http.concurrency": "STORYWATCH_HTTP_CONCURRENCY",
     "http.user_agent": "STORYWATCH_USER_AGENT",
+    "http.min_host_delay": "STORYWATCH_HTTP_MIN_HOST_DELAY",
+    "http.retries": "STORYWATCH_HTTP_RETRIES",
+    "http.retry_backoff": "STORYWATCH_HTTP_RETRY_BACKOFF",
+    "http.retry_max_wait": "STORYWATCH_HTTP_RETRY_MAX_WAIT",
+    "http.allow_private": "STORYWATCH_HTTP_ALLOW_PRIVATE",
 }
+# Settings that may be zero (the others must be positive).
+_MAY_BE_ZERO = {"min_host_delay", "retries", "retry_backoff"}
 
 
 def load_settings(env: dict[str, str] | None = None, file: Path | None = None) -> Settings:
@@ -106,22 +125,17 @@ def load_settings(env: dict[str, str] | None = None, file: Path | None = None) -
 
 
 def _typed(cls: type, raw: dict[str, object]) -> dict[str, object]:
-    types = {f.name: f.type for f in fields(cls)}
+    types = {f.name: str(f.type) for f in fields(cls)}
     out: dict[str, object] = {}
     for name, value in raw.items():
-        kind = str(types[name])
-        if name == "alert_urls":
-            out[name] = (
-                tuple(value)
-                if isinstance(value, list)
-                else tuple(u for u in re.split(r"[\s,]+", str(value)) if u)
-            )
+        kind = types[name]
+        if kind.startswith("tuple"):
+            items = value if isinstance(value, list) else re.split(r"[\s,]+", str(value))
+            out[name] = tuple(str(v) for v in items if str(v))
         elif "Path" in kind:
             out[name] = Path(str(value))
-        elif kind == "int":
-            out[name] = _number(int, name, value)
-        elif kind == "float":
-            out[name] = _number(float, name, value)
+        elif kind in ("int", "float"):
+            out[name] = _number(int if kind == "int" else float, name, value)
         else:
             out[name] = str(value)
     return out
@@ -132,6 +146,6 @@ def _number(kind: type, name: str, value: object) -> int | float:
         number = kind(value)
     except (TypeError, ValueError):
         raise SettingsError(f"setting {name}: {value!r} is not a number") from None
-    if number <= 0:
+    if number < 0 or (number == 0 and name not in _MAY_BE_ZERO):
         raise SettingsError(f"setting {name}: must be greater than 0, got {value!r}")
     return number

@@ -67,6 +67,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
         if name.startswith("STORYWATCH_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("STORYWATCH_CONFIG", str(tmp_path / "no-settings.toml"))
+    # The test site is on 127.0.0.1, which storywatch refuses unless told otherwise, and
+    # needs no politeness delay.
+    monkeypatch.setenv("STORYWATCH_HTTP_ALLOW_PRIVATE", "127.0.0.1")
+    monkeypatch.setenv("STORYWATCH_HTTP_MIN_HOST_DELAY", "0")
+    monkeypatch.setenv("STORYWATCH_HTTP_RETRY_MAX_WAIT", "2")
+    monkeypatch.setenv("STORYWATCH_HTTP_RETRY_BACKOFF", "0.01")
     return monkeypatch
 
 

@@ -27,6 +27,7 @@ class Response:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait between headers and body (a slow server)
+    drip: float = 0.0  # seconds between each byte of the body (a server that drips)
 
 
 def closed_port() -> int:
@@ -40,10 +41,15 @@ class Loopback:
     """The server's state: routes that override the site folder, and what it received."""
 
     def __init__(self) -> None:
-        self.routes: dict[str, Response] = {}
+        # A path answers with its Response, or with each Response of a list in turn
+        # (the last one repeats).
+        self.routes: dict[str, Response | list[Response]] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.webhooks: list[dict] = []
         self.webhook_failures = 0  # answer this many webhook posts with 500 first
+        self.started: list[tuple[str, float]] = []  # (path, monotonic time) of each GET
+        self.spans: list[tuple[str, float, float]] = []  # (path, start, end) of each answered GET
+        self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -60,6 +66,8 @@ class Loopback:
         self.routes.clear()
         self.requests.clear()
         self.webhooks.clear()
+        self.started.clear()
+        self.spans.clear()
         self.webhook_failures = 0
 
     def url(self, path: str) -> str:
@@ -70,7 +78,10 @@ class Loopback:
 
     def _get(self, path: str, headers: dict[str, str]) -> Response:
         if path in self.routes:
-            return self.routes[path]
+            route = self.routes[path]
+            if isinstance(route, list):
+                return route.pop(0) if len(route) > 1 else route[0]
+            return route
         if path in FAILING:
             return Response(FAILING[path], b"internal error")
         file = (SITE / path.lstrip("/")).resolve()
@@ -98,8 +109,13 @@ class Loopback:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                loopback.requests.append(("GET", self.path, headers))
-                self._send(loopback._get(self.path.split("?")[0], headers))
+                path, start = self.path.split("?")[0], time.monotonic()
+                with loopback._lock:
+                    loopback.requests.append(("GET", self.path, headers))
+                    loopback.started.append((path, start))
+                self._send(loopback._get(path, headers))
+                with loopback._lock:
+                    loopback.spans.append((path, start, time.monotonic()))
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
@@ -118,7 +134,13 @@ class Loopback:
                     time.sleep(response.delay)
                 # The client may give up first, as it should on a slow server.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(response.body)
+                    if response.drip:
+                        for n in range(len(response.body)):
+                            self.wfile.write(response.body[n : n + 1])
+                            self.wfile.flush()
+                            time.sleep(response.drip)
+                    else:
+                        self.wfile.write(response.body)
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -15,8 +15,7 @@ from tests.loopback import Loopback
 
 @pytest.fixture
 def cli(clean_env, tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYWATCH_")}
-    env["STORYWATCH_CONFIG"] = str(tmp_path / "no-settings.toml")
+    env = dict(os.environ)  # clean_env has set the test's storywatch settings
     env["COLUMNS"] = "200"
 
     def run(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

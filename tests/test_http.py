@@ -1,74 +1,193 @@
-"""Fetching over real HTTP on 127.0.0.1: every failure comes back as data, never raised."""
+"""Fetching over real HTTP on 127.0.0.1: safe, polite, bounded; failures come back as data."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
+from dataclasses import replace
 
-from flows.http import fetch, gather_limited, make_client
+import pytest
+
+from flows.http import Fetch, Fetcher, Request, fetch_all, gather_limited, retry_after
 from flows.settings import HttpSettings
 from tests.loopback import Loopback, Response, closed_port
 
+# The test site lives on 127.0.0.1: allowed explicitly, as a user would for an intranet feed.
+SETTINGS = HttpSettings(timeout=5, min_host_delay=0, retry_backoff=0.01, allow_private=("127.0.0.1",))
 
-def get(url: str, settings: HttpSettings | None = None, **validators):
-    settings = settings or HttpSettings(timeout=5)
 
+def get(
+    url: str, settings: HttpSettings = SETTINGS, kind: str = "page", **validators
+) -> tuple[Fetch, Fetcher]:
     async def run():
-        async with make_client(settings) as client:
-            return await fetch(client, url, settings, **validators)
+        async with Fetcher(settings) as fetcher:
+            return await fetcher.get(url, kind, **validators), fetcher
 
     return asyncio.run(run())
 
 
 def test_a_feed_comes_back_with_its_validators_and_a_conditional_get_gives_304(site: Loopback):
-    first = get(site.url("/feeds/world.rss"))
+    first, _ = get(site.url("/feeds/world.rss"), kind="feed")
     assert first.status == 200 and first.error is None
-    assert b"<rss" in first.body and first.etag
+    assert b"<rss" in first.body and first.etag and first.content_type == "application/xml"
 
-    again = get(site.url("/feeds/world.rss"), etag=first.etag)
+    again, _ = get(site.url("/feeds/world.rss"), kind="feed", etag=first.etag)
     assert again.not_modified and again.body is None and again.error is None
     assert site.requests[-1][2]["if-none-match"] == first.etag
 
 
 def test_requests_name_storywatch_in_the_user_agent(site: Loopback):
-    get(site.url("/feeds/world.rss"))
+    get(site.url("/feeds/world.rss"), kind="feed")
     assert site.requests[-1][2]["user-agent"].startswith("storywatch/")
 
 
-def test_http_errors_are_reported_with_their_status(site: Loopback):
-    result = get(site.url("/feeds/nothing-here.xml"))
+def test_http_errors_are_reported_with_their_status_and_not_retried_when_final(site: Loopback):
+    result, fetcher = get(site.url("/feeds/nothing-here.xml"), kind="feed")
     assert (result.status, result.error, result.body) == (404, "HTTP 404 Not Found", None)
+    assert [a.attempt for a in fetcher.attempts] == [1]
 
 
-def test_a_closed_port_is_an_error_not_an_exception(site: Loopback):
-    result = get(f"http://127.0.0.1:{closed_port()}/feed.xml")
-    assert result.status is None and result.error.startswith("ConnectError")
+def test_every_attempt_is_recorded_with_status_size_and_error(site: Loopback):
+    site.routes["/flaky"] = [Response(503, b"busy"), Response(200, b"<p>fine</p>")]
+    result, fetcher = get(site.url("/flaky"))
+    assert result.status == 200 and result.body == b"<p>fine</p>"
+    pages = [(a.kind, a.attempt, a.status, a.bytes, a.error) for a in fetcher.attempts if a.kind == "page"]
+    assert pages == [("page", 1, 503, 0, "HTTP 503 Service Unavailable"), ("page", 2, 200, 11, None)]
+    assert fetcher.attempts[0].kind == "robots"  # robots.txt was asked first
+
+
+def test_429_is_retried_after_the_delay_the_server_asks_for(site: Loopback):
+    site.routes["/limited"] = [Response(429, b"", {"Retry-After": "1"}), Response(200, b"ok")]
+    result, _ = get(site.url("/limited"))
+    assert result.status == 200
+    starts = [t for path, t in site.started if path == "/limited"]
+    assert len(starts) == 2 and starts[1] - starts[0] >= 0.9  # it waited the second asked for
+
+
+def test_a_retry_after_longer_than_a_cycle_waits_is_left_for_the_next_cycle(site: Loopback):
+    site.routes["/later"] = [Response(503, b"", {"Retry-After": "3600"}), Response(200, b"ok")]
+    result, _ = get(site.url("/later"))
+    assert result.status == 503 and result.transient and result.retry_after == 3600
+    assert site.hits("/later") == 1
+
+
+def test_a_closed_port_is_a_transient_error_not_an_exception(site: Loopback):
+    result, fetcher = get(f"http://127.0.0.1:{closed_port()}/feed.xml", kind="feed")
+    assert result.status is None and result.error.startswith("ConnectError") and result.transient
+    assert len(fetcher.attempts) == SETTINGS.retries + 1
 
 
 def test_a_body_over_the_size_cap_is_refused(site: Loopback):
     site.routes["/big"] = Response(200, b"x" * 5000)
-    result = get(site.url("/big"), HttpSettings(max_bytes=1000, timeout=5))
+    result, _ = get(site.url("/big"), replace(SETTINGS, max_bytes=1000))
     assert result.body is None and "exceeds 1000" in result.error
 
 
 def test_the_size_cap_counts_decompressed_bytes(site: Loopback):
     bomb = gzip.compress(b"\0" * 2_000_000)
     site.routes["/bomb"] = Response(200, bomb, {"Content-Encoding": "gzip"})
-    result = get(site.url("/bomb"), HttpSettings(max_bytes=100_000, timeout=5))
+    result, _ = get(site.url("/bomb"), replace(SETTINGS, max_bytes=100_000))
     assert len(bomb) < 100_000
     assert result.body is None and "exceeds 100000 bytes" in result.error
 
 
 def test_a_server_that_stalls_is_cut_off_at_the_deadline(site: Loopback):
     site.routes["/slow"] = Response(200, b"<rss/>", delay=3)
-    result = get(site.url("/slow"), HttpSettings(timeout=0.5))
+    result, _ = get(site.url("/slow"), replace(SETTINGS, timeout=0.5, retries=0))
     assert result.body is None and result.error == "timed out after 0.5 s"
+
+
+def test_a_server_that_drips_one_byte_at_a_time_is_cut_off_at_the_deadline(site: Loopback):
+    # Each byte arrives well within a read timeout; only a deadline for the whole request helps.
+    site.routes["/drip"] = Response(200, b"<rss>" + b" " * 200 + b"</rss>", drip=0.05)
+    result, _ = get(site.url("/drip"), replace(SETTINGS, timeout=1, retries=0))
+    assert result.body is None and result.error == "timed out after 1 s"
 
 
 def test_redirect_loops_stop_at_the_limit(site: Loopback):
     site.routes["/loop"] = Response(302, b"", {"Location": "/loop"})
-    result = get(site.url("/loop"), HttpSettings(max_redirects=3, timeout=5))
+    result, _ = get(site.url("/loop"), replace(SETTINGS, max_redirects=3))
     assert result.error == "more than 3 redirects"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/",
+        "http://127.0.0.2:{port}/",
+        "http://[::1]:{port}/",
+    ],
+)
+def test_a_redirect_to_a_private_address_is_refused_before_connecting(site: Loopback, target: str):
+    site.routes["/moved"] = Response(302, b"", {"Location": target.format(port=site.base.rsplit(":", 1)[1])})
+    result, fetcher = get(site.url("/moved"))
+    assert (
+        result.body is None
+        and "refused to connect" in result.error
+        and "not a public address" in result.error
+    )
+    assert not result.transient and len([a for a in fetcher.attempts if a.kind == "page"]) == 1
+
+
+def test_private_addresses_are_refused_unless_allowed(site: Loopback):
+    refused, _ = get(site.url("/feeds/world.rss"), replace(SETTINGS, allow_private=()), kind="feed")
+    assert "refused to connect to 127.0.0.1" in refused.error
+    assert site.hits("/feeds/world.rss") == 0
+
+
+def test_only_http_and_https_are_fetched(site: Loopback):
+    for url in ("file:///etc/passwd", "ftp://127.0.0.1/feed.xml"):
+        assert get(url)[0].error == "only http and https URLs are fetched"
+
+
+def test_robots_txt_disallow_is_honoured_for_pages(site: Loopback):
+    site.routes["/robots.txt"] = Response(200, b"User-agent: storywatch\nDisallow: /articles/\n")
+    blocked, _ = get(site.url("/articles/us-backs-force.html"))
+    allowed, _ = get(site.url("/feeds/world.rss"))
+    assert blocked.error == "disallowed by robots.txt" and site.hits("/articles/us-backs-force.html") == 0
+    assert allowed.status == 200
+
+
+@pytest.mark.parametrize(
+    ("answer", "allowed"), [(Response(404, b"none"), True), (Response(503, b"down"), False)]
+)
+def test_robots_txt_errors_follow_rfc_9309(site: Loopback, answer: Response, allowed: bool):
+    site.routes["/robots.txt"] = answer
+    result, _ = get(site.url("/articles/starmer-repeats.html"), replace(SETTINGS, retries=0))
+    assert (result.status == 200) is allowed
+    if not allowed:
+        assert result.error == "robots.txt unavailable (503): not fetching for now"
+
+
+def test_robots_txt_is_asked_once_per_host_and_kept(site: Loopback):
+    urls = [
+        site.url(f"/articles/{name}.html") for name in ("us-backs-force", "starmer-repeats", "kremlin-warns")
+    ]
+    first = fetch_all(SETTINGS, [Request(u) for u in urls])
+    assert site.hits("/robots.txt") == 1 and len(first.robots) == 1
+    second = fetch_all(SETTINGS, [Request(u) for u in urls], first.robots)  # the kept answer is used
+    assert site.hits("/robots.txt") == 1 and second.robots == []
+    assert all(r.status == 200 for r in second.results)
+
+
+def test_one_request_at_a_time_per_host_with_the_minimum_delay(site: Loopback):
+    urls = [site.url(f"/feeds/world.rss?n={n}") for n in range(4)]
+    fetch_all(replace(SETTINGS, min_host_delay=0.2), [Request(u, "feed") for u in urls])
+    spans = sorted((start, end) for path, start, end in site.spans if path == "/feeds/world.rss")
+    assert len(spans) == 4
+    for (start, end), (next_start, _) in itertools.pairwise(spans):
+        assert next_start >= end  # never two at once
+        # The client spaces request starts by 0.2 s; connection set-up shifts what the
+        # server sees by a little, never by half of it (without the delay: about 0.001 s).
+        assert next_start - start >= 0.1
+
+
+def test_retry_after_reads_seconds_and_http_dates():
+    assert retry_after("120") == 120
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0  # in the past: no wait
+    assert retry_after("soon") is None and retry_after(None) is None
 
 
 def test_gather_limited_keeps_order_and_never_exceeds_the_limit():

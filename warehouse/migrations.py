@@ -217,8 +217,29 @@ LEFT JOIN actors a ON a.story_id = c.story_id AND a.actor_id = c.actor_id
 ORDER BY c.detected_at DESC;
 """
 
+_V2_FETCHING = """
+CREATE TABLE fetch_attempts (
+    run_id    VARCHAR,
+    url       VARCHAR NOT NULL,
+    kind      VARCHAR NOT NULL,
+    attempt   INTEGER NOT NULL,
+    status    INTEGER,
+    bytes     BIGINT NOT NULL,
+    seconds   DOUBLE NOT NULL,
+    error     VARCHAR,
+    tried_at  TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE robots_files (
+    host        VARCHAR PRIMARY KEY,
+    fetched_at  TIMESTAMPTZ NOT NULL,
+    status      INTEGER,
+    body        VARCHAR NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "tables, positions, current stances and changes", _V1_TABLES + _V1_VIEWS),
+    (2, "fetch attempts and robots.txt cache", _V2_FETCHING),
 ]
 
 

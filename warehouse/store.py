@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from extractors.records import Article, Delivery, FeedItem, StanceChange, Story, Tagging
+from extractors.records import Article, Delivery, FeedItem, FetchAttempt, StanceChange, Story, Tagging
+from extractors.robots import RobotsFile
 from warehouse.connection import insert_rows
 from warehouse.migrations import MIN_POSITION_CONFIDENCE
 from warehouse.transaction import transaction
@@ -127,8 +128,11 @@ def record_cycle(
     seen: Sequence[tuple[FeedItem, str, str | None]],
     polls: Sequence[dict],
     problems: Sequence[tuple[str, str, str | None, str]],
+    attempts: Sequence[FetchAttempt] = (),
+    robots: Sequence[RobotsFile] = (),
 ) -> AppendResult:
-    """Store what a cycle found in one transaction: feed states, problems and coverage.
+    """Store what a cycle found in one transaction: feed states, problems, every fetch
+    attempt, robots.txt answers and the coverage.
 
     Together or not at all: a feed's new ETag must never be stored without the items it
     answered with, or the next poll's 304 would hide them for good.
@@ -136,7 +140,28 @@ def record_cycle(
     with transaction(con):
         save_feed_polls(con, story_id, polls)
         add_problems(con, run_id, problems)
+        insert_rows(
+            con,
+            "fetch_attempts",
+            ("run_id", "url", "kind", "attempt", "status", "bytes", "seconds", "error", "tried_at"),
+            [
+                (run_id, a.url, a.kind, a.attempt, a.status, a.bytes, a.seconds, a.error, a.tried_at)
+                for a in attempts
+            ],
+        )
+        for r in robots:
+            con.execute(
+                "INSERT INTO robots_files VALUES (?, ?, ?, ?) ON CONFLICT (host) DO UPDATE SET "
+                "fetched_at = excluded.fetched_at, status = excluded.status, body = excluded.body",
+                [r.host, r.fetched_at, r.status, r.body],
+            )
         return _append(con, story_id, batch, seen, run_id, now())
+
+
+def robots_files(con: duckdb.DuckDBPyConnection) -> list[RobotsFile]:
+    """Every robots.txt answer kept (the caller decides which are still fresh)."""
+    rows = con.execute("SELECT host, fetched_at, status, body FROM robots_files").fetchall()
+    return [RobotsFile(*row) for row in rows]
 
 
 def _append(

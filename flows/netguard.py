@@ -1,0 +1,97 @@
+"""Refuse connections to private, loopback, link-local and cloud-metadata addresses.
+
+A feed or a page can link or redirect anywhere, including into the network storywatch
+runs in. The check happens where the socket is opened, for every connection and so for
+every redirect hop: the host name is resolved once, every address it resolves to must be
+public (or allowed by the user), and the connection goes to the address that was checked,
+so a second DNS answer cannot swap in another one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+
+import anyio
+import httpcore
+import httpx
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class BlockedAddress(httpcore.ConnectError):
+    """A connection was refused because the host resolves to a non-public address."""
+
+
+def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
+    """Networks from strings such as ``127.0.0.1`` or ``10.0.0.0/8``; a ValueError names a bad one."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
+def is_public(address: str) -> bool:
+    """Whether ``address`` is a globally routable unicast address (not metadata, not private)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, with the address check in front of every connection."""
+
+    def __init__(self, allowed: tuple[Network, ...] = ()) -> None:
+        self._allowed = allowed
+        self._inner = httpcore.AnyIOBackend()
+
+    def permitted(self, address: str) -> bool:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        return is_public(address) or any(ip in network for network in self._allowed)
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        refused = [a for a in addresses if not self.permitted(a)]
+        if refused or not addresses:
+            raise BlockedAddress(
+                f"refused to connect to {host} ({', '.join(refused) or 'no address'}): "
+                "not a public address (allow it with STORYWATCH_HTTP_ALLOW_PRIVATE)"
+            )
+        return await self._inner.connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
+        raise BlockedAddress("unix sockets are not used for news")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def guarded_transport(limits: httpx.Limits, allowed: tuple[Network, ...]) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose every connection passes the address check."""
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    # httpx does not take a network backend; the pool it wraps (public httpcore API) does.
+    # Rebuilding the pool keeps httpx's request handling and error mapping unchanged.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=GuardedBackend(allowed),
+    )
+    return transport
