@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from extractors.encoding import decode_page
 from extractors.pages import ExtractionError, extract_page
 from extractors.records import Article, FeedItem, Story, Tagging
 from extractors.relevance import judge
@@ -32,17 +33,27 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
-def process_item(item: FeedItem, html: bytes | None, outlet: str | None, story: Story) -> Coverage:
-    """Extract, judge and tag one item; fall back to the feed's text when the page fails."""
+def process_item(
+    item: FeedItem,
+    html: bytes | None,
+    outlet: str | None,
+    story: Story,
+    content_type: str | None = None,
+    failure: str | None = None,
+) -> Coverage:
+    """Extract, judge and tag one item; fall back to the feed's text when the page fails.
+
+    ``failure`` says why there is no page (it becomes the note on the feed's text).
+    """
     note = None
     page = None
     if html is not None:
         try:
-            page = extract_page(html, item.url)
+            page = extract_page(decode_page(html, content_type), item.url)
         except ExtractionError as exc:
             note = f"page: {exc}; used the feed's text"
     else:
-        note = "page not fetched; used the feed's text"
+        note = f"page {failure or 'not fetched'}; used the feed's text"
     text = page.text if page else item.summary
     if not text.strip():
         return Coverage(item, None, None, (note or "") + " and the feed has no text")

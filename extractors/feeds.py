@@ -9,6 +9,7 @@ from typing import Any
 
 import feedparser
 
+from extractors.encoding import decode_feed
 from extractors.html import html_to_text
 from extractors.records import FeedItem, ParsedFeed
 from extractors.urls import canonical_url
@@ -25,10 +26,9 @@ def parse_feed(
     """
     if not data or not data.strip():
         return ParsedFeed(feed_id, (), error="empty document")
-    # The server's content type carries the charset feedparser weighs against the XML's
-    # own; without one, feedparser would flag every document.
-    headers = {"content-location": feed_url or "", "content-type": content_type or "application/xml"}
-    parsed = feedparser.parse(data, response_headers=headers)
+    # feedparser gets UTF-8, whatever the feed was sent in (declared, undeclared or wrong).
+    headers = {"content-location": feed_url or "", "content-type": "application/xml; charset=utf-8"}
+    parsed = feedparser.parse(decode_feed(data, content_type), response_headers=headers)
     problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else None
     if not parsed.entries and (problem or not parsed.get("version")):
         return ParsedFeed(feed_id, (), error=f"not a feed: {problem or 'no RSS, Atom or RDF found'}")

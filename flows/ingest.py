@@ -24,6 +24,7 @@ from flows.alerts import deliver
 from flows.http import Fetch, Fetched, Request, fetch_all
 from flows.settings import HttpSettings, Settings, load_settings
 from flows.stories import prepare_story
+from flows.workers import run_limited
 from warehouse import queries, store
 
 Problem = tuple[str, str, str | None, str]  # stage, source, url, message
@@ -101,12 +102,29 @@ def fetch_pages(urls: list[str], http: HttpSettings, robots: list[RobotsFile]) -
 
 
 @task(cache_policy=NO_CACHE)
-def extract_and_tag(items: list[FeedItem], pages: list[Fetch], outlets: dict, story: Story) -> list[Coverage]:
-    """Extract each page's text (feed text as fallback), judge relevance, tag actors and stances."""
-    results = [
-        process_item(item, page.body if page.error is None else None, outlets.get(item.feed_id), story)
+def extract_and_tag(
+    items: list[FeedItem], pages: list[Fetch], outlets: dict, story: Story, settings: Settings
+) -> list[Coverage]:
+    """Extract each page's text (feed text as fallback), judge relevance, tag actors and stances.
+
+    Runs in worker processes with a hard time limit per page: a page that hangs or crashes
+    the extractor is stopped, and its item falls back to the feed's text.
+    """
+    jobs = [
+        (item, page.body if page.error is None else None, outlets.get(item.feed_id), story,
+         page.content_type, page.error)
         for item, page in zip(items, pages, strict=True)
-    ]
+    ]  # fmt: skip
+    outcomes = run_limited(
+        process_item, jobs, processes=settings.extract_workers, time_limit=settings.extract_timeout
+    )
+    results = []
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        if outcome.value is not None:
+            results.append(outcome.value)
+        else:
+            reason = f"extraction {outcome.error.splitlines()[0]}"
+            results.append(process_item(job[0], None, job[2], story, failure=reason))
     kept = sum(1 for c in results if c.article)
     get_run_logger().info("Extracted and tagged %d items: %d kept as coverage", len(results), kept)
     return results
@@ -208,10 +226,11 @@ def _cycle(
         if page.error:
             summary.problems.append(("fetch", item.feed_id, item.url, page.error))
     outlets = {f.id: f.name for f in feeds}
-    coverage = extract_and_tag(wanted, pages, outlets, story)
+    coverage = extract_and_tag(wanted, pages, outlets, story, settings)
     seen = skipped + [(c.item, "stored" if c.article else "dropped", c.note) for c in coverage]
-    for c in coverage:
-        if c.note and not c.note.startswith("not relevant") and not c.note.startswith("page not fetched"):
+    for c, page in zip(coverage, pages, strict=True):
+        # A failed fetch is reported as such already; these say why a fetched page was not used.
+        if page.error is None and c.note and not c.note.startswith("not relevant"):
             summary.problems.append(("extract", c.item.feed_id, c.item.url, c.note))
     result = store_coverage(
         settings, story.id, summary.run_id, seen, coverage, polls, summary.problems,

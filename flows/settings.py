@@ -59,6 +59,8 @@ class Settings:
     alert_urls: tuple[str, ...] = ()
     max_alert_attempts: int = 5
     lock_wait: float = 30.0  # seconds to wait for another process's lock on the warehouse
+    extract_timeout: float = 30.0  # hard limit per page for extraction and tagging
+    extract_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     http: HttpSettings = field(default_factory=HttpSettings)
 
     def open_warehouse(self, read_only: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
@@ -86,6 +88,8 @@ _ENV = {
     "alert_urls": "STORYWATCH_ALERT_URLS",
     "max_alert_attempts": "STORYWATCH_MAX_ALERT_ATTEMPTS",
     "lock_wait": "STORYWATCH_LOCK_WAIT",
+    "extract_timeout": "STORYWATCH_EXTRACT_TIMEOUT",
+    "extract_workers": "STORYWATCH_EXTRACT_WORKERS",
     "http.timeout": "STORYWATCH_HTTP_TIMEOUT",
     "http.max_bytes": "STORYWATCH_HTTP_MAX_BYTES",
     "http.concurrency": "STORYWATCH_HTTP_CONCURRENCY",

@@ -108,3 +108,15 @@ def test_second_cycle_stores_nothing_new_and_sends_nothing(run_cycle, site, ware
     assert rows(warehouse_path, "SELECT outcome FROM feed_items WHERE url LIKE '%storm.html'") == [
         ("irrelevant",)
     ]
+
+
+def test_pages_that_exceed_the_extraction_limit_fall_back_to_feed_text(run_cycle, clean_env, warehouse_path):
+    # A limit no extraction can meet stands in for a pathological page.
+    clean_env.setenv("STORYWATCH_EXTRACT_TIMEOUT", "0.001")
+    summary = run_cycle()
+
+    sources = rows(warehouse_path, "SELECT DISTINCT text_source FROM articles WHERE NOT is_seed")
+    assert sources == [("feed",)]
+    stopped = [m for stage, _, _, m in summary.problems if stage == "extract"]
+    assert stopped and all("extraction took longer than 0.001 s; stopped" in m for m in stopped)
+    assert summary.articles_added > 0  # the cycle went on, with the feeds' own text

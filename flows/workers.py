@@ -1,0 +1,132 @@
+"""Run a pure function over many inputs in worker processes, each call with a hard time limit.
+
+trafilatura has no time limit of its own, and a pathological page can keep it busy for
+minutes or make it crash. Here each call runs in a separate process: a call that
+overruns its limit has its process killed (and replaced), a process that dies is
+replaced, and either way the call comes back as a named failure, never as a hung cycle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+# "spawn" starts clean processes: forking a process that runs Prefect's threads is unsafe.
+_CONTEXT = multiprocessing.get_context("spawn")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one call: its value, or why there is none."""
+
+    value: Any = None
+    error: str | None = None
+    timed_out: bool = False
+    seconds: float = 0.0
+
+
+def _serve(func: Callable, conn: Connection) -> None:
+    conn.send("ready")
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        try:
+            conn.send(("ok", func(*job)))
+        except Exception as exc:  # the caller gets it as data, with the failure's name
+            conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"))
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    job: int | None = None
+    started: float = 0.0
+
+
+def run_limited(func: Callable, jobs: Sequence[tuple], *, processes: int, time_limit: float) -> list[Outcome]:
+    """Call ``func(*job)`` for every job in worker processes; results keep the jobs' order.
+
+    ``func`` must be importable by name (a module-level function), as must its arguments.
+    """
+    if not jobs:
+        return []
+    outcomes: list[Outcome | None] = [None] * len(jobs)
+    pending = list(range(len(jobs)))
+    workers = [_start(func) for _ in range(max(1, min(processes, len(jobs))))]
+    try:
+        while pending or any(w.job is not None for w in workers):
+            for worker in workers:
+                if worker.job is None and pending:
+                    worker.job, worker.started = pending.pop(0), time.monotonic()
+                    worker.conn.send(jobs[worker.job])
+            busy = [w for w in workers if w.job is not None]
+            nearest = min(w.started + time_limit for w in busy)
+            ready = wait([w.conn for w in busy], timeout=max(0.0, nearest - time.monotonic()))
+            for n, worker in enumerate(workers):
+                if worker.job is None:
+                    continue
+                seconds = time.monotonic() - worker.started
+                if worker.conn in ready:
+                    try:
+                        kind, value = worker.conn.recv()
+                    except (EOFError, OSError):
+                        code = worker.process.exitcode
+                        outcomes[worker.job] = Outcome(error=f"worker process died (exit code {code})",
+                                                       seconds=seconds)  # fmt: skip
+                        workers[n] = _replace(worker, func)
+                        continue
+                    outcomes[worker.job] = (
+                        Outcome(value=value, seconds=seconds)
+                        if kind == "ok"
+                        else Outcome(error=value, seconds=seconds)
+                    )
+                    worker.job = None
+                elif seconds >= time_limit:
+                    outcomes[worker.job] = Outcome(
+                        error=f"took longer than {time_limit:g} s; stopped", timed_out=True, seconds=seconds
+                    )
+                    workers[n] = _replace(worker, func)
+    finally:
+        for worker in workers:
+            _stop(worker)
+    return [o if o is not None else Outcome(error="not run") for o in outcomes]
+
+
+def _start(func: Callable) -> _Worker:
+    parent, child = _CONTEXT.Pipe()
+    process = _CONTEXT.Process(target=_serve, args=(func, child), daemon=True)
+    process.start()
+    child.close()
+    # Wait until the worker has imported everything: its start-up is not the job's time.
+    if parent.poll(120):
+        parent.recv()
+    return _Worker(process, parent)
+
+
+def _replace(worker: _Worker, func: Callable) -> _Worker:
+    worker.process.kill()
+    worker.process.join()
+    worker.conn.close()
+    return _start(func)
+
+
+def _stop(worker: _Worker) -> None:
+    if worker.process.is_alive():
+        with contextlib.suppress(OSError):
+            worker.conn.send(None)
+        worker.process.join(timeout=2)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+    worker.conn.close()
