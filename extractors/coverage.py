@@ -10,11 +10,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+import courlan
+from trafilatura.deduplication import Simhash
+
 from extractors.encoding import decode_page
 from extractors.pages import ExtractionError, extract_page
 from extractors.records import Article, FeedItem, Story, Tagging
 from extractors.relevance import judge
 from extractors.stance import tag_article
+from extractors.urls import canonical_url
+
+# Shorter texts (feed summaries) share too few words for a simhash to mean anything.
+MIN_SIMHASH_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,24 @@ class Coverage:
     article: Article | None
     tagging: Tagging | None
     note: str | None = None  # why the page text was not used, or why the item was dropped
+
+
+def article_url(linked: str, final: str | None, canonical: str | None) -> str:
+    """The address an article is known by: the page's canonical link when it is on the
+    same site as the page, else where the link finally led, else the link itself.
+
+    A canonical link to another site is not followed: syndicated copies are grouped as
+    near-duplicates instead, and a page cannot take over another site's address.
+    """
+    landed = canonical_url(final) if final else None
+    if canonical and landed and courlan.extract_domain(canonical) == courlan.extract_domain(landed):
+        return canonical
+    return landed or linked
+
+
+def simhash(text: str) -> int | None:
+    """A 64-bit Charikar simhash of the text (trafilatura's), for texts long enough to tell."""
+    return Simhash(text).hash if len(text) >= MIN_SIMHASH_CHARS else None
 
 
 def content_hash(text: str) -> str:
@@ -40,10 +65,12 @@ def process_item(
     story: Story,
     content_type: str | None = None,
     failure: str | None = None,
+    final_url: str | None = None,
 ) -> Coverage:
     """Extract, judge and tag one item; fall back to the feed's text when the page fails.
 
-    ``failure`` says why there is no page (it becomes the note on the feed's text).
+    ``failure`` says why there is no page (it becomes the note on the feed's text);
+    ``final_url`` is where the item's link led after redirects.
     """
     note = None
     page = None
@@ -62,7 +89,7 @@ def process_item(
         return Coverage(item, None, None, f"not relevant: {verdict.reason}")
     published: datetime | None = item.published or (page.published if page else None)
     article = Article(
-        url=item.url,
+        url=article_url(item.url, final_url, page.canonical_url if page else None),
         source_url=item.url,
         feed_id=item.feed_id,
         outlet=outlet,
@@ -75,6 +102,7 @@ def process_item(
         content_hash=content_hash(text),
         relevance=verdict.score,
         relevance_reason=verdict.reason,
+        simhash=simhash(text),
     )
     tagging = tag_article(text, story, published, article.text_source)
     return Coverage(item, article, tagging, note)
@@ -99,5 +127,6 @@ def seed_coverage(story: Story) -> tuple[Article, Tagging]:
         relevance=verdict.score,
         relevance_reason=verdict.reason,
         is_seed=True,
+        simhash=simhash(seed.text),
     )
     return article, tag_article(seed.text, story, seed.published, "seed")

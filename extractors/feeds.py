@@ -12,7 +12,7 @@ import feedparser
 from extractors.encoding import decode_feed
 from extractors.html import html_to_text
 from extractors.records import FeedItem, ParsedFeed
-from extractors.urls import canonical_url
+from extractors.urls import canonical_url, unwrap_redirect
 
 
 def parse_feed(
@@ -57,7 +57,7 @@ def _item(entry: Any, feed_id: str, feed_url: str | None) -> FeedItem | None:
     # An entry without a link has no article to fetch (joining "" to the feed's URL
     # would give the feed itself); a permalink guid can stand in for the link.
     link = entry.get("link") or (entry.get("id") if entry.get("guidislink") else None)
-    url = canonical_url(link, base=feed_url) if link else None
+    url = canonical_url(unwrap_redirect(link), base=feed_url) if link else None
     if url is None or url == canonical_url(feed_url or ""):
         return None
     content = entry.get("content") or []

@@ -5,17 +5,22 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time
 
+import py3langid
 import trafilatura
 from trafilatura.settings import use_config
 
+from extractors.encoding import decode_page
 from extractors.records import PageText
+from extractors.urls import canonical_url
 
 # Pages whose main text is shorter than this are teasers, paywalls or consent walls:
 # the feed's own text is then the better source.
 MIN_TEXT_CHARS = 200
 # Trees larger than this are refused rather than parsed: such pages are not articles.
 MAX_TREE_SIZE = 500_000
-_HTML_LANG = re.compile(rb"<html[^>]*?\slang=[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
+_LINK_TAG = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
+_REL_CANONICAL = re.compile(r"""\brel\s*=\s*["']?canonical\b""", re.IGNORECASE)
+_HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _CONFIG = use_config()
 _CONFIG.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_SIZE))
 
@@ -29,6 +34,8 @@ def extract_page(html: bytes | str, url: str | None = None) -> PageText:
 
     Raises :class:`ExtractionError` naming the reason when the page has no article text.
     """
+    if isinstance(html, bytes):
+        html = decode_page(html)
     if not html or not html.strip():
         raise ExtractionError("empty page")
     try:
@@ -52,7 +59,8 @@ def extract_page(html: bytes | str, url: str | None = None) -> PageText:
         title=doc.title or None,
         author=doc.author or None,
         published=_date(doc.date),
-        language=doc.language or _declared_language(html),
+        language=_language(text),
+        canonical_url=_canonical_link(html, url),
     )
 
 
@@ -64,12 +72,18 @@ def _without_headline(text: str, title: str | None) -> str:
     return text
 
 
-def _declared_language(html: bytes | str) -> str | None:
-    """The language the page declares on its <html> element (trafilatura detects none
-    without an optional dependency)."""
-    head = html[:4096] if isinstance(html, bytes) else html[:4096].encode("utf-8", "replace")
-    match = _HTML_LANG.search(head)
-    return match.group(1).decode().lower() if match else None
+def _canonical_link(html: str, url: str | None) -> str | None:
+    for tag in _LINK_TAG.findall(html[:200_000]):
+        if _REL_CANONICAL.search(tag):
+            href = _HREF.search(tag)
+            return canonical_url(href.group(1), base=url) if href else None
+    return None
+
+
+def _language(text: str) -> str | None:
+    """The language the text is written in (ISO 639-1), from its first few thousand characters."""
+    language, _ = py3langid.classify(text[:3000])
+    return language or None
 
 
 def _date(value: str | None) -> datetime | None:

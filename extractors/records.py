@@ -136,6 +136,7 @@ class PageText:
     author: str | None
     published: datetime | None
     language: str | None
+    canonical_url: str | None = None  # the page's own <link rel="canonical">, absolute
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ class Article:
     relevance: float
     relevance_reason: str
     is_seed: bool = False
+    simhash: int | None = None  # 64-bit fingerprint for near-duplicates; None for short texts
 
 
 @dataclass(frozen=True)

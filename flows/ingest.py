@@ -112,7 +112,7 @@ def extract_and_tag(
     """
     jobs = [
         (item, page.body if page.error is None else None, outlets.get(item.feed_id), story,
-         page.content_type, page.error)
+         page.content_type, page.error, page.final_url)
         for item, page in zip(items, pages, strict=True)
     ]  # fmt: skip
     outcomes = run_limited(

@@ -11,6 +11,10 @@ import duckdb
 
 from warehouse.transaction import transaction
 
+# Articles whose simhashes differ in at most this many of 64 bits are near-duplicates
+# (lightly edited reposts and syndicated copies differ in a few bits, unrelated texts in
+# about 30).
+NEAR_DUPLICATE_BITS = 4
 # Positions below this confidence never set an actor's current stance.
 MIN_POSITION_CONFIDENCE = 0.5
 
@@ -235,11 +239,14 @@ CREATE TABLE robots_files (
     status      INTEGER,
     body        VARCHAR NOT NULL
 );
+ALTER TABLE articles ADD COLUMN simhash UBIGINT;
+ALTER TABLE articles ADD COLUMN cluster_id VARCHAR;
+UPDATE articles SET cluster_id = article_id;
 """
 
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "tables, positions, current stances and changes", _V1_TABLES + _V1_VIEWS),
-    (2, "fetch attempts and robots.txt cache", _V2_FETCHING),
+    (2, "fetch attempts, robots.txt cache, near-duplicate clusters", _V2_FETCHING),
 ]
 
 

@@ -17,7 +17,7 @@ import duckdb
 from extractors.records import Article, Delivery, FeedItem, FetchAttempt, StanceChange, Story, Tagging
 from extractors.robots import RobotsFile
 from warehouse.connection import insert_rows
-from warehouse.migrations import MIN_POSITION_CONFIDENCE
+from warehouse.migrations import MIN_POSITION_CONFIDENCE, NEAR_DUPLICATE_BITS
 from warehouse.transaction import transaction
 
 ALERT_STATUSES = ("pending", "sent", "logged", "failed")
@@ -185,9 +185,12 @@ def _append(
         if article.url in fresh and article.url not in kept:
             kept[article.url] = (article, tagging)
     articles, mentions, observations = [], [], []
+    clusters: list[tuple[str, str, int | None]] = []  # this batch's (content hash, cluster, simhash)
     for article, tagging in kept.values():
         aid = article_id(story_id, article.url)
-        articles.append(_article_row(story_id, aid, article, fetched_at, run_id))
+        cluster = _cluster(con, story_id, article, clusters) or aid
+        clusters.append((article.content_hash, cluster, article.simhash))
+        articles.append(_article_row(story_id, aid, article, fetched_at, run_id, cluster))
         for m in tagging.mentions:
             mentions.append((story_id, aid, m.actor_id, m.sentence_index, m.start, m.end, m.surface))
             result.actors.add(m.actor_id)
@@ -216,7 +219,7 @@ _ITEM_COLUMNS = (
 _ARTICLE_COLUMNS = (
     "article_id", "story_id", "url", "source_url", "feed_id", "outlet", "title", "author",
     "published_at", "fetched_at", "language", "text", "text_source", "content_hash",
-    "relevance", "relevance_reason", "is_seed", "run_id",
+    "relevance", "relevance_reason", "is_seed", "run_id", "simhash", "cluster_id",
 )  # fmt: skip
 _MENTION_COLUMNS = (
     "story_id", "article_id", "actor_id", "sentence_index", "start_char", "end_char", "surface",
@@ -228,12 +231,34 @@ _OBSERVATION_COLUMNS = (
 )  # fmt: skip
 
 
-def _article_row(story_id: str, aid: str, a: Article, fetched_at: datetime, run_id: str | None) -> tuple:
+def _article_row(
+    story_id: str, aid: str, a: Article, fetched_at: datetime, run_id: str | None, cluster: str
+) -> tuple:
     return (
         aid, story_id, a.url, a.source_url, a.feed_id, a.outlet, a.title, a.author, a.published,
         fetched_at, a.language, a.text, a.text_source, a.content_hash, a.relevance,
-        a.relevance_reason, a.is_seed, run_id,
+        a.relevance_reason, a.is_seed, run_id, a.simhash, cluster,
     )  # fmt: skip
+
+
+def _cluster(
+    con: duckdb.DuckDBPyConnection, story_id: str, article: Article, batch: list[tuple[str, str, int | None]]
+) -> str | None:
+    """The cluster of an earlier copy of ``article``: the same text, or nearly (simhash)."""
+    for content_hash, cluster, fingerprint in batch:
+        if content_hash == article.content_hash or _near(fingerprint, article.simhash):
+            return cluster
+    row = con.execute(
+        "SELECT cluster_id FROM articles WHERE story_id = ? AND (content_hash = ? OR "
+        "(? IS NOT NULL AND simhash IS NOT NULL AND bit_count(xor(simhash, ?::UBIGINT)) <= ?)) "
+        "ORDER BY fetched_at, article_id LIMIT 1",
+        [story_id, article.content_hash, article.simhash, article.simhash, NEAR_DUPLICATE_BITS],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _near(a: int | None, b: int | None) -> bool:
+    return a is not None and b is not None and (a ^ b).bit_count() <= NEAR_DUPLICATE_BITS
 
 
 def _record_changes(
