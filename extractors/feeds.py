@@ -50,7 +50,16 @@ def parse_feed(
         tuple(items),
         title=parsed.feed.get("title"),
         warning="; ".join(warnings) or None,
+        ttl_minutes=_ttl(parsed.feed.get("ttl")),
     )
+
+
+def _ttl(value: object) -> int | None:
+    try:
+        minutes = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return minutes if 0 < minutes <= 7 * 24 * 60 else None
 
 
 def _item(entry: Any, feed_id: str, feed_url: str | None) -> FeedItem | None:

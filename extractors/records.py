@@ -125,6 +125,7 @@ class ParsedFeed:
     title: str | None = None
     error: str | None = None  # set when the document could not be used
     warning: str | None = None  # set when it parsed, but was not well-formed
+    ttl_minutes: int | None = None  # the feed's own <ttl>: how often it wants to be polled
 
 
 @dataclass(frozen=True)
@@ -248,3 +249,30 @@ class FetchAttempt:
     seconds: float
     error: str | None
     tried_at: datetime
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the warehouse remembers of a feed between polls."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    next_poll_at: datetime | None = None
+    poll_interval_seconds: float | None = None
+    last_full_fetch_at: datetime | None = None
+    consecutive_failures: int = 0
+
+
+@dataclass(frozen=True)
+class FeedPoll:
+    """What one poll of a feed gave, and when to poll it next."""
+
+    feed_id: str
+    status: int | None
+    error: str | None
+    etag: str | None = None
+    last_modified: str | None = None
+    items: int = 0
+    full: bool = False  # fetched without validators
+    next_poll_at: datetime | None = None
+    interval_seconds: float | None = None

@@ -23,6 +23,7 @@ from extractors.records import (
     SeedArticle,
     Story,
 )
+from extractors.schedule import schedule_interval
 
 STORY_FILES = ("story.yaml", "actors.yaml", "issues.yaml", "feeds.yaml")
 ACTOR_KINDS = ("person", "state", "organisation")
@@ -46,6 +47,11 @@ def load_story(folder: str | Path) -> Story:
     issues = _load_issues(docs["issues.yaml"], folder / "issues.yaml")
     feeds = _load_feeds(docs["feeds.yaml"], folder / "feeds.yaml")
     relevance = _load_relevance(meta.get("relevance"), folder / "story.yaml")
+    schedule = str(meta.get("schedule", "*/15 * * * *"))
+    try:
+        schedule_interval(schedule)
+    except ValueError as exc:
+        raise StoryError(f"{folder / 'story.yaml'}: schedule: {exc}") from None
     known = {a.id for a in actors}
     for actor in actors:
         if actor.affiliation and actor.affiliation not in known:
@@ -65,7 +71,7 @@ def load_story(folder: str | Path) -> Story:
         issues=issues,
         feeds=feeds,
         relevance=relevance,
-        schedule=str(meta.get("schedule", "*/15 * * * *")),
+        schedule=schedule,
         fingerprint=digest.hexdigest()[:16],
     )
 

@@ -81,13 +81,19 @@ def init(story: StoryOpt = None, warehouse: WarehouseOpt = None) -> None:
 
 
 @app.command()
-def run(story: StoryOpt = None, warehouse: WarehouseOpt = None) -> None:
+def run(
+    story: StoryOpt = None,
+    warehouse: WarehouseOpt = None,
+    all_feeds: Annotated[
+        bool, typer.Option("--all", help="Poll every feed now, not only those that are due.")
+    ] = False,
+) -> None:
     """Run one ingest cycle now: poll feeds, store new coverage, detect stance changes, send alerts."""
     from flows.ingest import ingest
     from flows.report import print_summary
 
     settings = _settings(warehouse)
-    summary = ingest(story=story, warehouse=str(settings.warehouse))
+    summary = ingest(story=story, warehouse=str(settings.warehouse), poll_all=all_feeds)
     print_summary(console, summary)
 
 
@@ -126,6 +132,12 @@ def changes(
 ) -> None:
     """Recent stance changes, newest first, with the evidence sentence and link."""
     _show(queries.recent_changes, story, warehouse, format, limit)
+
+
+@app.command()
+def feeds(story: StoryOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = Format.table) -> None:
+    """Feed health: last success, failures in a row, last error, and when each is polled next."""
+    _show(queries.feed_health, story, warehouse, format)
 
 
 @app.command()

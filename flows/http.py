@@ -46,6 +46,7 @@ class Fetch:
     final_url: str | None = None
     content_type: str | None = None
     retry_after: float | None = None  # seconds the server asked us to wait
+    cache_seconds: float | None = None  # how long the server says the answer stays fresh
     error: str | None = None
     transient: bool = False  # the failure may pass: try again later
 
@@ -161,6 +162,7 @@ class Fetcher:
                 "last_modified": response.headers.get("last-modified"),
                 "final_url": str(response.url),
                 "content_type": response.headers.get("content-type"),
+                "cache_seconds": cache_lifetime(response.headers),
             }
             if response.status_code == 304:
                 return Fetch(url, **meta)
@@ -199,6 +201,18 @@ class Fetcher:
         self.attempts.append(
             FetchAttempt(url, kind, attempt, status, size, round(seconds, 3), error, datetime.now(UTC))
         )
+
+
+def cache_lifetime(headers: httpx.Headers) -> float | None:
+    """Seconds the answer stays fresh, from Cache-Control max-age, else Expires."""
+    for directive in headers.get("cache-control", "").split(","):
+        name, _, value = directive.strip().partition("=")
+        if name.lower() == "max-age" and value.strip().isdigit():
+            return float(value.strip())
+    expires = headers.get("expires")
+    if expires:
+        return retry_after(expires)  # the same date arithmetic
+    return None
 
 
 def retry_after(value: str | None) -> float | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -17,9 +18,20 @@ from prefect.cache_policies import NO_CACHE
 
 from extractors.coverage import Coverage, process_item
 from extractors.feeds import parse_feed
-from extractors.records import Delivery, Feed, FeedItem, FetchAttempt, ParsedFeed, StanceChange, Story
+from extractors.records import (
+    Delivery,
+    Feed,
+    FeedItem,
+    FeedPoll,
+    FeedState,
+    FetchAttempt,
+    ParsedFeed,
+    StanceChange,
+    Story,
+)
 from extractors.relevance import judge
 from extractors.robots import RobotsFile
+from extractors.schedule import PollResult, full_fetch_due, next_interval, schedule_interval
 from flows.alerts import deliver
 from flows.http import Fetch, Fetched, Request, fetch_all
 from flows.settings import HttpSettings, Settings, load_settings
@@ -39,6 +51,7 @@ class CycleSummary:
     feeds_polled: int = 0
     feeds_failed: int = 0
     feeds_not_modified: int = 0
+    feeds_not_due: int = 0
     items_seen: int = 0
     items_new: int = 0
     articles_added: int = 0
@@ -55,13 +68,14 @@ class CycleSummary:
 
 
 @task(cache_policy=NO_CACHE)
-def poll_feeds(feeds: list[Feed], validators: dict, http: HttpSettings) -> Fetched:
-    """Fetch every feed, conditionally, politely, at most ``http.concurrency`` at a time."""
-    requests = [Request(f.url, "feed", *validators.get(f.id, (None, None))) for f in feeds]
+def poll_feeds(requests: list[Request], http: HttpSettings) -> Fetched:
+    """Fetch the feeds that are due, conditionally, politely, a few at a time."""
     fetched = fetch_all(http, requests)
     failed = sum(1 for f in fetched.results if f.error)
     unchanged = sum(1 for f in fetched.results if f.not_modified)
-    get_run_logger().info("Polled %d feeds: %d unreachable, %d not modified", len(feeds), failed, unchanged)
+    get_run_logger().info(
+        "Polled %d feeds: %d unreachable, %d not modified", len(requests), failed, unchanged
+    )
     return fetched
 
 
@@ -133,13 +147,16 @@ def extract_and_tag(
 @task(cache_policy=NO_CACHE)
 def store_coverage(
     settings: Settings, story_id: str, run_id: str, seen: list[tuple[FeedItem, str, str | None]],
-    coverage: list[Coverage], polls: list[dict], problems: list[Problem],
+    coverage: list[Coverage], polls: list[FeedPoll], problems: list[Problem],
     attempts: list[FetchAttempt], robots: list[RobotsFile],
 ) -> store.AppendResult:  # fmt: skip
     """Append the cycle's articles, feed states, problems and fetch records in one short write."""
     batch = [(c.article, c.tagging) for c in coverage if c.article and c.tagging]
+    down_after = timedelta(hours=settings.source_down_after)
     with settings.open_warehouse() as con:
-        result = store.record_cycle(con, story_id, run_id, batch, seen, polls, problems, attempts, robots)
+        result = store.record_cycle(
+            con, story_id, run_id, batch, seen, polls, problems, attempts, robots, down_after
+        )
     get_run_logger().info(
         "Stored %d articles, %d observations; %d stance changes",
         result.articles,
@@ -166,8 +183,11 @@ def send_alerts(settings: Settings, story_id: str) -> list[Delivery]:
 
 
 @flow(name="storywatch-ingest", log_prints=False)
-def ingest(story: str | None = None, warehouse: str | None = None) -> CycleSummary:
-    """One cycle of a story: poll its feeds, store new coverage, detect changes, alert."""
+def ingest(story: str | None = None, warehouse: str | None = None, poll_all: bool = False) -> CycleSummary:
+    """One cycle of a story: poll its feeds, store new coverage, detect changes, alert.
+
+    Only feeds that are due are polled, unless ``poll_all``.
+    """
     settings = load_settings()
     if warehouse:
         settings = replace(settings, warehouse=Path(warehouse))
@@ -175,10 +195,10 @@ def ingest(story: str | None = None, warehouse: str | None = None) -> CycleSumma
     summary = CycleSummary(story_id=loaded.id, run_id=uuid.uuid4().hex[:12])
     with settings.open_warehouse() as con:
         store.start_run(con, summary.run_id, loaded.id, store.now())
-        validators = store.feed_validators(con, loaded.id)
+        states = store.feed_states(con, loaded.id)
         robots = store.robots_files(con)
     try:
-        _cycle(loaded, settings, validators, robots, summary)
+        _cycle(loaded, settings, states, robots, summary, poll_all)
     except Exception:
         # Record the failure if the warehouse lets us, but report the original error.
         with contextlib.suppress(Exception), settings.open_warehouse() as con:
@@ -189,15 +209,33 @@ def ingest(story: str | None = None, warehouse: str | None = None) -> CycleSumma
     return summary
 
 
+def _due(state: FeedState | None, now: datetime) -> bool:
+    return state is None or state.next_poll_at is None or state.next_poll_at <= now
+
+
 def _cycle(
-    story: Story, settings: Settings, validators: dict, robots: list[RobotsFile], summary: CycleSummary
+    story: Story,
+    settings: Settings,
+    states: dict[str, FeedState],
+    robots: list[RobotsFile],
+    summary: CycleSummary,
+    poll_all: bool,
 ) -> None:
-    feeds = list(story.feeds)
-    polled = poll_feeds(feeds, validators, settings.http)
+    now = store.now()
+    due = [f for f in story.feeds if poll_all or _due(states.get(f.id), now)]
+    summary.feeds_not_due = len(story.feeds) - len(due)
+    requests = []
+    for feed in due:
+        state = states.get(feed.id) or FeedState()
+        full = full_fetch_due(state.last_full_fetch_at, now)  # now and then, ignore validators
+        validators = (None, None) if full else (state.etag, state.last_modified)
+        requests.append(Request(feed.url, "feed", *validators))
+    polled = poll_feeds(requests, settings.http)
     fetches = polled.results
-    parsed = {p.feed_id: p for p in parse_feeds(feeds, fetches)}
+    parsed = {p.feed_id: p for p in parse_feeds(due, fetches)}
+    base = schedule_interval(story.schedule)
     polls, items = [], []
-    for feed, f in zip(feeds, fetches, strict=True):
+    for feed, request, f in zip(due, requests, fetches, strict=True):
         result = parsed.get(feed.id)
         error = f.error or (result.error if result else None)
         if error:
@@ -205,13 +243,24 @@ def _cycle(
             summary.problems.append((stage, feed.id, feed.url, error))
         elif result and result.warning:
             summary.problems.append(("parse", feed.id, feed.url, f"warning: {result.warning}"))
-        count = len(result.items) if result and not result.error else 0
-        polls.append({"feed_id": feed.id, "status": f.status, "error": error, "etag": f.etag,
-                      "last_modified": f.last_modified, "items": count})  # fmt: skip
-        if result and not result.error:
-            items.extend(result.items)
-    summary.feeds_polled = len(feeds)
-    summary.feeds_failed = sum(1 for p in polls if p["error"])
+        good = result.items if result and not result.error else ()
+        items.extend(good)
+        state = states.get(feed.id) or FeedState()
+        failures = 0 if not error else state.consecutive_failures + 1
+        outcome = PollResult(
+            ok=error is None, published=tuple(i.published for i in good if i.published),
+            ttl_minutes=result.ttl_minutes if result else None, cache_seconds=f.cache_seconds,
+            retry_after=f.retry_after, failures=failures,
+        )  # fmt: skip
+        previous = timedelta(seconds=state.poll_interval_seconds) if state.poll_interval_seconds else None
+        interval = next_interval(outcome, base, previous)
+        polls.append(FeedPoll(
+            feed.id, f.status, error, f.etag, f.last_modified, len(good), full=request.etag is None and
+            request.last_modified is None and f.status == 200, next_poll_at=now + interval,
+            interval_seconds=interval.total_seconds() if error is None else None,
+        ))  # fmt: skip
+    summary.feeds_polled = len(due)
+    summary.feeds_failed = sum(1 for p in polls if p.error)
     summary.feeds_not_modified = sum(1 for f in fetches if f.not_modified)
     summary.items_seen = len(items)
 
@@ -225,7 +274,7 @@ def _cycle(
     for item, page in zip(wanted, pages, strict=True):
         if page.error:
             summary.problems.append(("fetch", item.feed_id, item.url, page.error))
-    outlets = {f.id: f.name for f in feeds}
+    outlets = {f.id: f.name for f in story.feeds}
     coverage = extract_and_tag(wanted, pages, outlets, story, settings)
     seen = skipped + [(c.item, "stored" if c.article else "dropped", c.note) for c in coverage]
     for c, page in zip(coverage, pages, strict=True):

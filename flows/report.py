@@ -17,6 +17,7 @@ def print_summary(console: Console, summary: CycleSummary) -> None:
         ("sources polled", summary.feeds_polled),
         ("sources failed", summary.feeds_failed),
         ("sources not modified (304)", summary.feeds_not_modified),
+        ("sources not due yet", summary.feeds_not_due),
         ("feed items seen", summary.items_seen),
         ("new items", summary.items_new),
         ("new articles stored", summary.articles_added),

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from extractors.coverage import content_hash, seed_coverage
-from extractors.records import Article, FeedItem
+from extractors.records import Article, FeedItem, FeedPoll
 from extractors.stance import tag_article
 from extractors.story import load_story
 from tests.conftest import SEED_STORY
@@ -128,8 +128,7 @@ def test_a_change_back_within_one_batch_is_recorded_in_order(seeded: Path):
 def test_reloading_a_story_keeps_feed_state_and_drops_removed_feeds(seeded: Path):
     first, second = STORY.feeds[0], STORY.feeds[1]
     with open_warehouse(seeded) as con:
-        poll = {"feed_id": first.id, "status": 200, "error": None, "etag": '"v1"', "last_modified": None}
-        store.save_feed_polls(con, STORY.id, [{**poll, "items": 3}])
+        store.save_feed_polls(con, STORY.id, [FeedPoll(first.id, 200, None, etag='"v1"', items=3)])
         store.load_story(con, replace(STORY, feeds=(first,)))
         rows = con.execute("SELECT feed_id, etag, items_seen FROM feeds").fetchall()
     assert rows == [(first.id, '"v1"', 3)]
@@ -138,13 +137,13 @@ def test_reloading_a_story_keeps_feed_state_and_drops_removed_feeds(seeded: Path
 
 def test_failed_polls_count_up_and_a_success_resets_them(seeded: Path):
     feed = STORY.feeds[0].id
-    poll = {"feed_id": feed, "status": None, "error": "ConnectError", "etag": None, "last_modified": None}
+    poll = FeedPoll(feed, None, "ConnectError")
     with open_warehouse(seeded) as con:
         store.save_feed_polls(con, STORY.id, [poll, poll])
         failing = con.execute(
             "SELECT consecutive_failures, last_error FROM feeds WHERE feed_id = ?", [feed]
         ).fetchone()
-        store.save_feed_polls(con, STORY.id, [{**poll, "status": 304, "error": None}])
+        store.save_feed_polls(con, STORY.id, [replace(poll, status=304, error=None)])
         healed = con.execute(
             "SELECT consecutive_failures, last_error FROM feeds WHERE feed_id = ?", [feed]
         ).fetchone()
@@ -227,7 +226,7 @@ def test_a_future_date_does_not_freeze_the_timeline(seeded: Path):
 
 def test_a_cycle_stores_feed_state_only_together_with_its_coverage(seeded: Path):
     feed = STORY.feeds[0].id
-    poll = {"feed_id": feed, "status": 200, "error": None, "etag": '"new"', "last_modified": None, "items": 1}
+    poll = FeedPoll(feed, 200, None, etag='"new"', items=1)
     broken = article("a.html", US_BACKS, "2026-01-07T10:00:00")
     broken = (replace(broken[0], text=None), broken[1])  # violates NOT NULL: the append fails
     with open_warehouse(seeded) as con:

@@ -239,6 +239,12 @@ CREATE TABLE robots_files (
     status      INTEGER,
     body        VARCHAR NOT NULL
 );
+ALTER TABLE feeds ADD COLUMN poll_interval_seconds DOUBLE;
+ALTER TABLE feeds ADD COLUMN next_poll_at TIMESTAMPTZ;
+ALTER TABLE feeds ADD COLUMN last_full_fetch_at TIMESTAMPTZ;
+ALTER TABLE feeds ADD COLUMN down_since TIMESTAMPTZ;
+ALTER TABLE feeds ADD COLUMN down_alerted BOOLEAN DEFAULT false;
+ALTER TABLE runs ADD COLUMN feeds_not_due INTEGER;
 ALTER TABLE articles ADD COLUMN simhash UBIGINT;
 ALTER TABLE articles ADD COLUMN cluster_id VARCHAR;
 UPDATE articles SET cluster_id = article_id;
@@ -246,7 +252,7 @@ UPDATE articles SET cluster_id = article_id;
 
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "tables, positions, current stances and changes", _V1_TABLES + _V1_VIEWS),
-    (2, "fetch attempts, robots.txt cache, near-duplicate clusters", _V2_FETCHING),
+    (2, "fetch attempts, robots.txt cache, feed schedules and health, near-duplicate clusters", _V2_FETCHING),
 ]
 
 

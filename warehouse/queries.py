@@ -48,6 +48,21 @@ def recent_changes(con: duckdb.DuckDBPyConnection, story_id: str, limit: int = 5
     )
 
 
+def feed_health(con: duckdb.DuckDBPyConnection, story_id: str) -> Table:
+    """Each feed's health: last success, failures in a row, last error, next poll."""
+    return run_sql(
+        con,
+        "SELECT feed_id AS feed, CASE WHEN down_since IS NOT NULL THEN 'failing' "
+        "WHEN last_polled_at IS NULL THEN 'not polled yet' ELSE 'ok' END AS health, "
+        "strftime(last_success_at, '%Y-%m-%d %H:%M') AS last_success, "
+        "consecutive_failures AS failures, last_error, "
+        "strftime(next_poll_at, '%Y-%m-%d %H:%M') AS next_poll, "
+        "round(poll_interval_seconds / 60) AS every_minutes, items_seen, url "
+        "FROM feeds WHERE story_id = ? ORDER BY consecutive_failures DESC, feed_id",
+        [story_id],
+    )
+
+
 def list_alerts(con: duckdb.DuckDBPyConnection, story_id: str, limit: int = 50) -> Table:
     """The outbox, newest first, with delivery status."""
     return run_sql(

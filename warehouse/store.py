@@ -10,11 +10,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from extractors.records import Article, Delivery, FeedItem, FetchAttempt, StanceChange, Story, Tagging
+from extractors.records import (
+    Article,
+    Delivery,
+    FeedItem,
+    FeedPoll,
+    FeedState,
+    FetchAttempt,
+    StanceChange,
+    Story,
+    Tagging,
+)
 from extractors.robots import RobotsFile
 from warehouse.connection import insert_rows
 from warehouse.migrations import MIN_POSITION_CONFIDENCE, NEAR_DUPLICATE_BITS
@@ -126,10 +136,11 @@ def record_cycle(
     run_id: str,
     batch: Sequence[tuple[Article, Tagging]],
     seen: Sequence[tuple[FeedItem, str, str | None]],
-    polls: Sequence[dict],
+    polls: Sequence[FeedPoll],
     problems: Sequence[tuple[str, str, str | None, str]],
     attempts: Sequence[FetchAttempt] = (),
     robots: Sequence[RobotsFile] = (),
+    down_after: timedelta = timedelta(hours=6),
 ) -> AppendResult:
     """Store what a cycle found in one transaction: feed states, problems, every fetch
     attempt, robots.txt answers and the coverage.
@@ -138,7 +149,7 @@ def record_cycle(
     answered with, or the next poll's 304 would hide them for good.
     """
     with transaction(con):
-        save_feed_polls(con, story_id, polls)
+        save_feed_polls(con, story_id, polls, down_after)
         add_problems(con, run_id, problems)
         insert_rows(
             con,
@@ -377,7 +388,7 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, story_id: str, starte
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts: dict[str, int]) -> None:
     """Record what a cycle did."""
     allowed = {
-        "feeds_polled", "feeds_failed", "feeds_not_modified", "items_seen", "items_new",
+        "feeds_polled", "feeds_failed", "feeds_not_modified", "feeds_not_due", "items_seen", "items_new",
         "articles_added", "actors_tagged", "observations_added", "changes_detected",
         "alerts_sent", "alerts_failed",
     }  # fmt: skip
@@ -404,11 +415,23 @@ def add_problems(
     )
 
 
-def save_feed_polls(con: duckdb.DuckDBPyConnection, story_id: str, polls: Sequence[dict]) -> None:
-    """Update each polled feed's state: validators, status, error and failure count."""
+def save_feed_polls(
+    con: duckdb.DuckDBPyConnection,
+    story_id: str,
+    polls: Sequence[FeedPoll],
+    down_after: timedelta = timedelta(hours=6),
+) -> None:
+    """Update each polled feed's state (validators, schedule, health) and queue a "source
+    down" alert for a feed failing for longer than ``down_after``, once, and a "recovered"
+    alert when it answers again."""
     at = now()
     for p in polls:
-        ok = p["error"] is None
+        ok = p.error is None
+        recovered = ok and con.execute(
+            "SELECT down_alerted FROM feeds WHERE story_id = ? AND feed_id = ?", [story_id, p.feed_id]
+        ).fetchone() == (True,)
+        if recovered:
+            _queue_source_alert(con, story_id, p.feed_id, "source_recovered", at)
         con.execute(
             """
             UPDATE feeds SET
@@ -416,25 +439,63 @@ def save_feed_polls(con: duckdb.DuckDBPyConnection, story_id: str, polls: Sequen
                 last_modified = CASE WHEN ? THEN coalesce(?, last_modified) ELSE last_modified END,
                 last_polled_at = ?,
                 last_success_at = CASE WHEN ? THEN ? ELSE last_success_at END,
+                last_full_fetch_at = CASE WHEN ? AND ? THEN ? ELSE last_full_fetch_at END,
                 last_status = ?,
                 last_error = ?,
                 consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures + 1 END,
-                items_seen = items_seen + ?
+                items_seen = items_seen + ?,
+                next_poll_at = ?,
+                poll_interval_seconds = coalesce(?, poll_interval_seconds),
+                down_since = CASE WHEN ? THEN NULL ELSE coalesce(down_since, ?) END,
+                down_alerted = CASE WHEN ? THEN false ELSE down_alerted END
             WHERE story_id = ? AND feed_id = ?
             """,
-            [ok, p.get("etag"), ok, p.get("last_modified"), at, ok, at, p.get("status"),
-             p["error"], ok, p.get("items", 0), story_id, p["feed_id"]],
+            [ok, p.etag, ok, p.last_modified, at, ok, at, ok, p.full, at, p.status, p.error, ok,
+             p.items, p.next_poll_at, p.interval_seconds, ok, at, ok, story_id, p.feed_id],
         )  # fmt: skip
-
-
-def feed_validators(
-    con: duckdb.DuckDBPyConnection, story_id: str
-) -> dict[str, tuple[str | None, str | None]]:
-    """Each feed's stored ETag and Last-Modified, for conditional GET."""
-    rows = con.execute(
-        "SELECT feed_id, etag, last_modified FROM feeds WHERE story_id = ?", [story_id]
+    down = con.execute(
+        "SELECT feed_id FROM feeds WHERE story_id = ? AND down_since <= ? AND NOT down_alerted",
+        [story_id, at - down_after],
     ).fetchall()
-    return {r[0]: (r[1], r[2]) for r in rows}
+    for (feed_id,) in down:
+        _queue_source_alert(con, story_id, feed_id, "source_down", at)
+        con.execute(
+            "UPDATE feeds SET down_alerted = true WHERE story_id = ? AND feed_id = ?", [story_id, feed_id]
+        )
+
+
+def _queue_source_alert(
+    con: duckdb.DuckDBPyConnection, story_id: str, feed_id: str, kind: str, at: datetime
+) -> None:
+    name, url, since, failures, error = con.execute(
+        "SELECT coalesce(name, feed_id), url, down_since, consecutive_failures, last_error FROM feeds "
+        "WHERE story_id = ? AND feed_id = ?",
+        [story_id, feed_id],
+    ).fetchone()
+    if kind == "source_down":
+        title = f"Source down: {name}"
+        body = (
+            f"{name} has failed since {since:%Y-%m-%d %H:%M} UTC ({failures} polls in a row).\n"
+            f"Last error: {error}\n{url}"
+        )
+    else:
+        title = f"Source recovered: {name}"
+        body = f"{name} answers again, after failing since {since:%Y-%m-%d %H:%M} UTC.\n{url}"
+    con.execute(
+        "INSERT INTO alerts (alert_id, story_id, kind, title, body, url, status, attempts, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT (alert_id) DO NOTHING",
+        [f"{kind}:{key(story_id, feed_id, since)}", story_id, kind, title, body, url, at],
+    )
+
+
+def feed_states(con: duckdb.DuckDBPyConnection, story_id: str) -> dict[str, FeedState]:
+    """What is remembered of each of the story's feeds: validators and schedule."""
+    rows = con.execute(
+        "SELECT feed_id, etag, last_modified, next_poll_at, poll_interval_seconds, last_full_fetch_at, "
+        "consecutive_failures FROM feeds WHERE story_id = ?",
+        [story_id],
+    ).fetchall()
+    return {r[0]: FeedState(*r[1:]) for r in rows}
 
 
 def mark_alert(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> None:
