@@ -32,18 +32,15 @@ class Outcome:
 
 
 def _serve(func: Callable, conn: Connection) -> None:
-    conn.send("ready")
-    while True:
-        try:
-            job = conn.recv()
-        except EOFError:
-            return
-        if job is None:
-            return
-        try:
-            conn.send(("ok", func(*job)))
-        except Exception as exc:  # the caller gets it as data, with the failure's name
-            conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"))
+    # The parent may be gone (killed, or done after a time-out): then so are we, quietly.
+    with contextlib.suppress(EOFError, OSError):
+        conn.send("ready")
+        while (job := conn.recv()) is not None:
+            try:
+                result = ("ok", func(*job))
+            except Exception as exc:  # the caller gets it as data, with the failure's name
+                result = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
+            conn.send(result)
 
 
 @dataclass
@@ -81,6 +78,7 @@ def run_limited(func: Callable, jobs: Sequence[tuple], *, processes: int, time_l
                     try:
                         kind, value = worker.conn.recv()
                     except (EOFError, OSError):
+                        worker.process.join(timeout=5)  # its exit code is known once it is gone
                         code = worker.process.exitcode
                         outcomes[worker.job] = Outcome(error=f"worker process died (exit code {code})",
                                                        seconds=seconds)  # fmt: skip
