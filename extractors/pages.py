@@ -38,6 +38,10 @@ def extract_page(html: bytes | str, url: str | None = None) -> PageText:
         html = decode_page(html)
     if not html or not html.strip():
         raise ExtractionError("empty page")
+    # Counting tags is cheap; parsing a giant tree is not (and such a page is no article).
+    elements = html.count("<") - html.count("</")
+    if elements > MAX_TREE_SIZE:
+        raise ExtractionError(f"page too large: about {elements} elements (limit {MAX_TREE_SIZE})")
     try:
         doc = trafilatura.bare_extraction(
             html,

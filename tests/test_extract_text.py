@@ -222,3 +222,14 @@ def test_teaser_page_is_an_extraction_error() -> None:
 
     with pytest.raises(ExtractionError, match="no article text on the page"):
         extract_page(html)
+
+
+def test_a_page_with_too_many_elements_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import extractors.pages
+
+    monkeypatch.setattr(extractors.pages, "MAX_TREE_SIZE", 100)
+    paragraphs = "".join(
+        f"<p>Paragraph {n} says the Kremlin opposed troops in Ukraine.</p>" for n in range(200)
+    )
+    with pytest.raises(ExtractionError, match=r"page too large: about 20\d elements \(limit 100\)"):
+        extract_page(f"<html><body><article>{paragraphs}</article></body></html>")
