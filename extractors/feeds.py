@@ -28,7 +28,10 @@ def parse_feed(
         return ParsedFeed(feed_id, (), error="empty document")
     # feedparser gets UTF-8, whatever the feed was sent in (declared, undeclared or wrong).
     headers = {"content-location": feed_url or "", "content-type": "application/xml; charset=utf-8"}
-    parsed = feedparser.parse(decode_feed(data, content_type), response_headers=headers)
+    try:
+        parsed = feedparser.parse(decode_feed(data, content_type), response_headers=headers)
+    except Exception as exc:  # feedparser's lenient parser trips on some broken markup
+        return ParsedFeed(feed_id, (), error=f"not a feed: the parser failed ({type(exc).__name__}: {exc})")
     problem = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else None
     if not parsed.entries and (problem or not parsed.get("version")):
         return ParsedFeed(feed_id, (), error=f"not a feed: {problem or 'no RSS, Atom or RDF found'}")

@@ -17,6 +17,7 @@ import asyncio
 import email.utils
 import random
 import time
+import zlib
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,11 +71,12 @@ class Fetcher:
             timeout=httpx.Timeout(self.settings.timeout),
             follow_redirects=True,
             max_redirects=self.settings.max_redirects,
-            headers={"User-Agent": self.settings.user_agent},
+            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             trust_env=False,
         )
         self._hosts: dict[str, asyncio.Lock] = {}
         self._last_start: dict[str, float] = {}
+        self._not_before: dict[str, float] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._agent = agent_token(self.settings.user_agent)
 
@@ -118,20 +120,32 @@ class Fetcher:
         base = self.settings.retry_backoff * 2 ** (attempt - 1)
         return base * (0.5 + random.random())  # jitter, so that retries do not line up
 
-    async def _polite(self, url: str, kind: str, attempt: int, headers: dict) -> Fetch:
-        host = origin(url)
-        lock = self._hosts.setdefault(host, asyncio.Lock())
-        async with lock:
+    async def _polite(
+        self, url: str, kind: str, attempt: int, headers: dict, cap: int | None = None
+    ) -> Fetch:
+        # One queue per host name: http and https, and every port, of a site share it.
+        host = (urlsplit(url).hostname or "").lower()
+        async with self._hosts.setdefault(host, asyncio.Lock()):
             delay = self.settings.min_host_delay
-            robots = self.robots.get(host)
+            robots = self.robots.get(origin(url))
             asked = robots.crawl_delay(self._agent) if robots else None
             if asked:
                 delay = max(delay, min(asked, self.settings.max_crawl_delay))
-            wait = self._last_start.get(host, -1e9) + delay - time.monotonic()
+            start = max(self._last_start.get(host, -1e9) + delay, self._not_before.get(host, 0.0))
+            wait = start - time.monotonic()
+            if wait > self.settings.retry_max_wait:
+                # The site asked everyone to wait (Retry-After) longer than a cycle waits.
+                error = f"the site asked to wait {wait:.0f} s (Retry-After): left for the next cycle"
+                self._record(url, kind, 0, None, 0, 0.0, error)
+                return Fetch(url, error=error, transient=True, retry_after=wait)
             if wait > 0:
                 await asyncio.sleep(wait)
             self._last_start[host] = time.monotonic()
-            return await self._once(url, kind, attempt, headers)
+            result = await self._once(url, kind, attempt, headers, cap)
+            if result.status in (429, 503) and result.retry_after:
+                # A site that says "slow down" means it for every page, not only this one.
+                self._not_before[host] = time.monotonic() + result.retry_after
+            return result
 
     async def _once(self, url: str, kind: str, attempt: int, headers: dict, cap: int | None = None) -> Fetch:
         started = time.monotonic()
@@ -175,14 +189,18 @@ class Fetcher:
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > cap:
                 return Fetch(url, **meta, error=f"body of {declared} bytes exceeds {cap}")
-            chunks, size = [], 0
-            # aiter_bytes decompresses, so the cap counts what a gzip body expands to.
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > cap:
+            coding = response.headers.get("content-encoding", "identity").strip().lower()
+            if coding not in ("identity", "gzip", "x-gzip", "deflate"):
+                return Fetch(url, **meta, error=f"unsupported content encoding {coding!r}")
+            body = _CappedBody(cap, compressed=coding != "identity")
+            # Raw bytes, decompressed here with a limit on the output: a small compressed
+            # chunk can expand to gigabytes, which httpx's own decoding would build in full.
+            async for chunk in response.aiter_raw():
+                if not body.add(chunk):
                     return Fetch(url, **meta, error=f"body exceeds {cap} bytes")
-                chunks.append(chunk)
-            return Fetch(url, **meta, body=b"".join(chunks))
+            if body.error:
+                return Fetch(url, **meta, error=body.error)
+            return Fetch(url, **meta, body=body.value())
 
     async def _robots_for(self, url: str) -> RobotsFile:
         host = origin(url)
@@ -190,9 +208,11 @@ class Fetcher:
             cached = self.robots.get(host)
             now = datetime.now(UTC)
             if cached is None or not cached.fresh(now):
-                result = await self._once(f"{host}/robots.txt", "robots", 1, {}, cap=MAX_ROBOTS_BYTES)
-                body = (result.body or b"").decode("utf-8", "replace")
-                status = result.status if result.error is None or result.status else None
+                result = await self._polite(f"{host}/robots.txt", "robots", 1, {})
+                # RFC 9309 asks parsers to read at least 500 KiB: the rest is ignored.
+                body = (result.body or b"")[:MAX_ROBOTS_BYTES].decode("utf-8", "replace")
+                answered = result.error is None or (result.status is not None and result.status >= 400)
+                status = result.status if answered else None
                 self.robots[host] = RobotsFile(host, now, status, body)
             return self.robots[host]
 
@@ -201,6 +221,46 @@ class Fetcher:
         self.attempts.append(
             FetchAttempt(url, kind, attempt, status, size, round(seconds, 3), error, datetime.now(UTC))
         )
+
+
+class _CappedBody:
+    """A response body, decompressed as it arrives, that refuses to grow past ``cap``."""
+
+    def __init__(self, cap: int, compressed: bool) -> None:
+        self._cap = cap
+        # wbits 47 reads gzip or zlib; a raw deflate stream is retried below.
+        self._inflate = zlib.decompressobj(47) if compressed else None
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self.error: str | None = None
+
+    def add(self, chunk: bytes) -> bool:
+        """Take a raw chunk; False once the decompressed body is over the cap."""
+        if self._inflate is None:
+            return self._keep(chunk)
+        try:
+            out = self._inflate.decompress(chunk, self._cap + 1 - self._size)
+        except zlib.error:
+            if self._size == 0 and self._inflate.unused_data == b"":
+                self._inflate = zlib.decompressobj(-15)  # raw deflate, as some servers send
+                try:
+                    out = self._inflate.decompress(chunk, self._cap + 1)
+                except zlib.error as exc:
+                    self.error = f"body is not valid compressed data: {exc}"
+                    return True
+            else:
+                self.error = "body is not valid compressed data"
+                return True
+        # Output left undone means the limit was reached before the input ran out.
+        return self._keep(out) and not self._inflate.unconsumed_tail
+
+    def _keep(self, data: bytes) -> bool:
+        self._size += len(data)
+        self._chunks.append(data)
+        return self._size <= self._cap
+
+    def value(self) -> bytes:
+        return b"".join(self._chunks)
 
 
 def cache_lifetime(headers: httpx.Headers) -> float | None:

@@ -205,3 +205,46 @@ def test_gather_limited_keeps_order_and_never_exceeds_the_limit():
     results = asyncio.run(gather_limited([job(n) for n in range(10)], limit=3))
     assert results == list(range(10))
     assert peak == 3
+
+
+def test_a_doubly_compressed_bomb_is_refused_without_inflating_it(site: Loopback):
+    # httpx would undo both codings in full before any size check could see the result.
+    bomb = gzip.compress(gzip.compress(b"\0" * 50_000_000))
+    site.routes["/double"] = Response(200, bomb, {"Content-Encoding": "gzip, gzip"})
+    result, _ = get(site.url("/double"))
+    assert result.body is None and result.error == "unsupported content encoding 'gzip, gzip'"
+
+
+def test_deflate_and_gzip_bodies_come_out_whole(site: Loopback):
+    import zlib
+
+    text = b"<rss>" + b"news " * 1000 + b"</rss>"
+    site.routes["/gz"] = Response(200, gzip.compress(text), {"Content-Encoding": "gzip"})
+    site.routes["/zlib"] = Response(200, zlib.compress(text), {"Content-Encoding": "deflate"})
+    raw = zlib.compressobj(wbits=-15)
+    site.routes["/raw"] = Response(200, raw.compress(text) + raw.flush(), {"Content-Encoding": "deflate"})
+    for path in ("/gz", "/zlib", "/raw"):
+        assert get(site.url(path))[0].body == text, path
+
+
+def test_a_long_robots_txt_is_read_up_to_500_kib_not_ignored(site: Loopback):
+    site.routes["/robots.txt"] = Response(200, b"User-agent: *\nDisallow: /\n" + b"# padding\n" * 60_000)
+    result, _ = get(site.url("/articles/starmer-repeats.html"))
+    assert result.error == "disallowed by robots.txt"
+
+
+def test_a_retry_after_holds_back_every_page_of_the_site(site: Loopback):
+    site.routes["/a"] = [Response(429, b"", {"Retry-After": "1"}), Response(200, b"a")]
+    fetch_all(SETTINGS, [Request(site.url(p)) for p in ("/a", "/b")])
+    start_a = max(t for path, t in site.started if path == "/a")
+    first_429 = min(t for path, t in site.started if path == "/a")
+    start_b = min(t for path, t in site.started if path == "/b")
+    assert start_b - first_429 >= 0.9 and start_a - first_429 >= 0.9
+
+
+def test_robots_txt_requests_queue_with_the_sites_other_requests(site: Loopback):
+    urls = [site.url("/feeds/world.rss"), site.url("/articles/kremlin-warns.html")]
+    fetch_all(replace(SETTINGS, min_host_delay=0.1), [Request(urls[0], "feed"), Request(urls[1])])
+    spans = sorted((start, end) for _, start, end in site.spans)
+    assert len(spans) == 3  # feed, robots.txt, page
+    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans))
