@@ -9,8 +9,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
-import courlan
 from trafilatura.deduplication import Simhash
 
 from extractors.encoding import decode_page
@@ -22,6 +22,8 @@ from extractors.urls import canonical_url
 
 # Shorter texts (feed summaries) share too few words for a simhash to mean anything.
 MIN_SIMHASH_CHARS = 400
+# Two texts with at least this share of word triples in common are copies of one report.
+SAME_TEXT = 0.5
 
 
 @dataclass(frozen=True)
@@ -36,20 +38,46 @@ class Coverage:
 
 def article_url(linked: str, final: str | None, canonical: str | None) -> str:
     """The address an article is known by: the page's canonical link when it is on the
-    same site as the page, else where the link finally led, else the link itself.
+    same host as the page, else where the link finally led, else the link itself; a front
+    page or a subscription page is never an article's address.
 
     A canonical link to another site is not followed: syndicated copies are grouped as
     near-duplicates instead, and a page cannot take over another site's address.
     """
     landed = canonical_url(final) if final else None
-    if canonical and landed and courlan.extract_domain(canonical) == courlan.extract_domain(landed):
+    if landed and _is_front_page(landed):
+        landed = None  # a redirect to a front or subscription page is not the article
+    if canonical and landed and not _is_front_page(canonical) and _host(canonical) == _host(landed):
         return canonical
     return landed or linked
+
+
+def _host(url: str) -> str:
+    # The whole host name: alice.substack.com and evil.substack.com are different sites.
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _is_front_page(url: str) -> bool:
+    path = urlsplit(url).path.strip("/").lower()
+    return path in ("", "index.html", "subscribe", "login", "signin", "register", "consent")
 
 
 def simhash(text: str) -> int | None:
     """A 64-bit Charikar simhash of the text (trafilatura's), for texts long enough to tell."""
     return Simhash(text).hash if len(text) >= MIN_SIMHASH_CHARS else None
+
+
+def resemblance(a: str, b: str) -> float:
+    """Share of word triples two texts have in common (Jaccard): 1.0 for the same wording."""
+    first, second = _shingles(a), _shingles(b)
+    if not first or not second:
+        return 0.0
+    return len(first & second) / len(first | second)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[n : n + 3]) for n in range(max(0, len(words) - 2))}
 
 
 def content_hash(text: str) -> str:

@@ -46,17 +46,22 @@ def next_interval(result: PollResult, base: timedelta, previous: timedelta | Non
         # Jitter, so that feeds that failed together do not retry together.
         wait = backoff * random.uniform(0.8, 1.2)
         if result.retry_after:
-            wait = max(wait, timedelta(seconds=result.retry_after))
+            wait = max(wait, _seconds(result.retry_after, MAX_BACKOFF))
         return wait
     interval = _publishing_interval(result.published) or previous or base
     floors = [MIN_INTERVAL]
     if result.ttl_minutes:
-        floors.append(timedelta(minutes=result.ttl_minutes))
+        floors.append(_seconds(result.ttl_minutes * 60, MAX_INTERVAL))
     if result.cache_seconds:
-        floors.append(timedelta(seconds=result.cache_seconds))
+        floors.append(_seconds(result.cache_seconds, MAX_INTERVAL))
     if result.retry_after:
-        floors.append(timedelta(seconds=result.retry_after))
+        floors.append(_seconds(result.retry_after, MAX_INTERVAL))
     return min(MAX_INTERVAL, max(interval, *floors))
+
+
+def _seconds(value: float, cap: timedelta) -> timedelta:
+    # Servers' numbers are untrusted: a Retry-After of a year must not stop polling.
+    return timedelta(seconds=min(max(0.0, value), cap.total_seconds()))
 
 
 def _publishing_interval(published: tuple[datetime, ...]) -> timedelta | None:
@@ -69,6 +74,15 @@ def _publishing_interval(published: tuple[datetime, ...]) -> timedelta | None:
     if not gaps:
         return None
     return timedelta(seconds=statistics.median(gaps) / 2)
+
+
+def is_due(next_poll_at: datetime | None, now: datetime, base: timedelta) -> bool:
+    """Whether a feed should be polled in the cycle starting ``now``.
+
+    A little early counts: cycles start on the story's schedule, and a feed whose next
+    poll falls a few seconds after this cycle's start would otherwise wait a whole period.
+    """
+    return next_poll_at is None or next_poll_at <= now + base / 4
 
 
 def full_fetch_due(last_full: datetime | None, now: datetime) -> bool:

@@ -10,8 +10,8 @@ import courlan
 
 # Redirectors that carry the target in a query parameter.
 _QUERY_REDIRECTORS = {
-    "www.google.com": "url", "google.com": "url", "l.facebook.com": "u", "lm.facebook.com": "u",
-    "out.reddit.com": "url", "www.youtube.com": "q",
+    "www.google.com": ("url", "q"), "google.com": ("url", "q"), "l.facebook.com": ("u",),
+    "lm.facebook.com": ("u",), "out.reddit.com": ("url",), "www.youtube.com": ("q",),
 }  # fmt: skip
 
 
@@ -45,11 +45,13 @@ def unwrap_redirect(url: str) -> str:
     if host == "news.google.com" and "/articles/" in parts.path:
         target = _google_news_target(parts.path.rsplit("/", 1)[-1])
         return target or url
-    key = _QUERY_REDIRECTORS.get(host)
-    if key and parts.path in ("/url", "/l.php", "/redirect"):
-        target = (parse_qs(parts.query).get(key) or [""])[0]
-        if target.startswith(("http://", "https://")):
-            return target
+    keys = _QUERY_REDIRECTORS.get(host)
+    if keys and parts.path in ("/url", "/l.php", "/redirect"):
+        query = parse_qs(parts.query)
+        for key in keys:
+            target = (query.get(key) or [""])[0]
+            if target.startswith(("http://", "https://")):
+                return target
     return url
 
 
@@ -58,11 +60,19 @@ def _google_news_target(identifier: str) -> str | None:
         data = base64.urlsafe_b64decode(identifier + "=" * (-len(identifier) % 4))
     except (binascii.Error, ValueError):
         return None
-    start = data.find(b"http")
-    if start < 2:
+    # A length-delimited protobuf field (tag 0x22): a varint length, then the URL.
+    tag = data.find(b"\x22")
+    if tag < 0:
         return None
-    # A length-delimited protobuf field: the byte before the URL holds its length.
-    length = data[start - 1]
+    length, shift, at = 0, 0, tag + 1
+    while at < len(data) and shift < 35:
+        byte = data[at]
+        length |= (byte & 0x7F) << shift
+        at += 1
+        if not byte & 0x80:
+            break
+        shift += 7
+    start = at
     target = data[start : start + length]
     try:
         text = target.decode("ascii")

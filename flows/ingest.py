@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -31,7 +31,7 @@ from extractors.records import (
 )
 from extractors.relevance import judge
 from extractors.robots import RobotsFile
-from extractors.schedule import PollResult, full_fetch_due, next_interval, schedule_interval
+from extractors.schedule import PollResult, full_fetch_due, is_due, next_interval, schedule_interval
 from flows.alerts import deliver
 from flows.http import Fetch, Fetched, Request, fetch_all
 from flows.settings import HttpSettings, Settings, load_settings
@@ -209,10 +209,6 @@ def ingest(story: str | None = None, warehouse: str | None = None, poll_all: boo
     return summary
 
 
-def _due(state: FeedState | None, now: datetime) -> bool:
-    return state is None or state.next_poll_at is None or state.next_poll_at <= now
-
-
 def _cycle(
     story: Story,
     settings: Settings,
@@ -222,7 +218,11 @@ def _cycle(
     poll_all: bool,
 ) -> None:
     now = store.now()
-    due = [f for f in story.feeds if poll_all or _due(states.get(f.id), now)]
+    base = schedule_interval(story.schedule)
+    due = [
+        f for f in story.feeds
+        if poll_all or is_due((states.get(f.id) or FeedState()).next_poll_at, now, base)
+    ]  # fmt: skip
     summary.feeds_not_due = len(story.feeds) - len(due)
     requests = []
     for feed in due:
@@ -233,7 +233,6 @@ def _cycle(
     polled = poll_feeds(requests, settings.http)
     fetches = polled.results
     parsed = {p.feed_id: p for p in parse_feeds(due, fetches)}
-    base = schedule_interval(story.schedule)
     polls, items = [], []
     for feed, request, f in zip(due, requests, fetches, strict=True):
         result = parsed.get(feed.id)

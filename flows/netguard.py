@@ -35,11 +35,28 @@ def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+# Ranges that Python 3.11's is_global lets through but that lead inside a network:
+# IETF protocol assignments, cloud metadata and wire-server addresses, site-local IPv6.
+_NOT_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in ("192.0.0.0/24", "168.63.129.16/32", "100.100.100.200/32", "fec0::/10", "::/96")
+)
+# IPv6 prefixes that embed an IPv4 address (NAT64, 6to4): the embedded one is checked.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
 def is_public(address: str) -> bool:
     """Whether ``address`` is a globally routable unicast address (not metadata, not private)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return is_public(str(ip.ipv4_mapped))
+        if ip.sixtofour:
+            return is_public(str(ip.sixtofour))
+        if any(ip in net for net in _NAT64):
+            return is_public(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+    if any(ip in net for net in _NOT_PUBLIC if net.version == ip.version):
+        return False
     return ip.is_global and not ip.is_multicast
 
 
@@ -73,7 +90,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 f"refused to connect to {host} ({', '.join(refused) or 'no address'}): "
                 "not a public address (allow it with STORYWATCH_HTTP_ALLOW_PRIVATE)"
             )
-        return await self._inner.connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+        failure: httpcore.ConnectError | None = None
+        for address in addresses:  # every one was checked: try them in turn
+            try:
+                return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                failure = exc
+        raise failure or httpcore.ConnectError(f"cannot connect to {host}")
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
         raise BlockedAddress("unix sockets are not used for news")

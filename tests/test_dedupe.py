@@ -93,3 +93,48 @@ def test_copies_and_near_copies_share_a_cluster_and_other_stories_do_not(tmp_pat
     assert clusters[copy.url] == clusters[first.url] == clusters[edited.url]
     assert clusters[other.url] != clusters[first.url]
     assert edited.content_hash != first.content_hash  # clustered as a near-copy, not an exact one
+
+
+def test_long_google_news_targets_and_q_parameters_are_unwrapped():
+    long_target = "https://www.example.com/world/europe/" + "a-very-long-slug-" * 10 + "123"
+    assert len(long_target) > 128  # its length needs two bytes in the identifier
+    payload = b"\x08\x13\x22" + bytes([len(long_target) & 0x7F | 0x80, len(long_target) >> 7])
+    link = (
+        "https://news.google.com/rss/articles/"
+        + base64.urlsafe_b64encode(payload + long_target.encode()).decode()
+    )
+    assert unwrap_redirect(link) == long_target
+    assert (
+        unwrap_redirect("https://www.google.com/url?q=https://example.org/b&sa=D") == "https://example.org/b"
+    )
+
+
+def test_a_canonical_link_on_another_host_of_the_same_domain_is_not_trusted():
+    landed = "https://alice.substack.com/p/troops"
+    assert article_url(landed, landed, "https://evil.substack.com/p/troops") == landed
+
+
+def test_front_pages_and_paywalls_are_never_an_articles_address():
+    linked = "https://www.example.com/world/story-1"
+    assert article_url(linked, "https://www.example.com/subscribe?next=1", None) == linked
+    assert article_url(linked, linked, "https://www.example.com/") == linked
+
+
+def test_different_reports_sharing_a_background_paragraph_stay_apart(tmp_path: Path):
+    background = " ".join(["Russia invaded Ukraine in 2022, and ceasefire talks have stalled since."] * 6)
+    leads = [
+        "Keir Starmer said on Monday that British troops were ready to deploy to a reassurance force.",
+        "The Kremlin said on Tuesday that any Western troops on Ukrainian soil would be targets.",
+        "Washington said on Wednesday that it would back European troops with air support.",
+    ]
+    articles = []
+    for n, lead in enumerate(leads):
+        text = f"{lead} {background}"
+        item = FeedItem("f", str(n), f"http://127.0.0.1/r{n}.html", lead, text, None)
+        articles.append(process_item(item, None, "Outlet", STORY).article)
+    assert all(a.simhash is not None for a in articles)  # long enough to be compared
+    with open_warehouse(tmp_path / "w.duckdb") as con:
+        store.load_story(con, STORY)
+        store.append_coverage(con, STORY.id, [(a, Tagging((), ())) for a in articles])
+        clusters = {row[0] for row in con.execute("SELECT cluster_id FROM articles").fetchall()}
+    assert len(clusters) == 3

@@ -14,6 +14,7 @@ from extractors.schedule import (
     MIN_INTERVAL,
     PollResult,
     full_fetch_due,
+    is_due,
     next_interval,
     schedule_interval,
 )
@@ -95,3 +96,17 @@ def test_a_feed_down_for_too_long_alerts_once_and_its_recovery_alerts_once(tmp_p
 
 def _kinds(con) -> list[str]:
     return [r[0] for r in con.execute("SELECT kind FROM alerts ORDER BY created_at, kind").fetchall()]
+
+
+def test_untrusted_numbers_from_servers_are_capped():
+    huge = 10.0**20
+    assert next_interval(PollResult(ok=True, cache_seconds=huge), BASE) == MAX_INTERVAL
+    assert next_interval(PollResult(ok=True, retry_after=365 * 86400), BASE) == MAX_INTERVAL
+    assert next_interval(PollResult(ok=False, failures=1, retry_after=huge), BASE) <= MAX_BACKOFF
+    assert next_interval(PollResult(ok=True, ttl_minutes=10**9), BASE) == MAX_INTERVAL
+
+
+def test_a_feed_due_a_moment_after_the_cycle_starts_is_polled_in_it():
+    assert is_due(None, NOW, BASE)
+    assert is_due(NOW + timedelta(seconds=2), NOW, BASE)
+    assert not is_due(NOW + BASE, NOW, BASE)

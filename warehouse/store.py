@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from extractors.coverage import SAME_TEXT, resemblance
 from extractors.records import (
     Article,
     Delivery,
@@ -196,11 +197,11 @@ def _append(
         if article.url in fresh and article.url not in kept:
             kept[article.url] = (article, tagging)
     articles, mentions, observations = [], [], []
-    clusters: list[tuple[str, str, int | None]] = []  # this batch's (content hash, cluster, simhash)
+    clusters: list[tuple[Article, str]] = []  # this batch's articles and their clusters
     for article, tagging in kept.values():
         aid = article_id(story_id, article.url)
         cluster = _cluster(con, story_id, article, clusters) or aid
-        clusters.append((article.content_hash, cluster, article.simhash))
+        clusters.append((article, cluster))
         articles.append(_article_row(story_id, aid, article, fetched_at, run_id, cluster))
         for m in tagging.mentions:
             mentions.append((story_id, aid, m.actor_id, m.sentence_index, m.start, m.end, m.surface))
@@ -253,19 +254,29 @@ def _article_row(
 
 
 def _cluster(
-    con: duckdb.DuckDBPyConnection, story_id: str, article: Article, batch: list[tuple[str, str, int | None]]
+    con: duckdb.DuckDBPyConnection, story_id: str, article: Article, batch: list[tuple[Article, str]]
 ) -> str | None:
-    """The cluster of an earlier copy of ``article``: the same text, or nearly (simhash)."""
-    for content_hash, cluster, fingerprint in batch:
-        if content_hash == article.content_hash or _near(fingerprint, article.simhash):
+    """The cluster of an earlier copy of ``article``: the same text, or nearly.
+
+    Near means a simhash within a few bits *and* most of the wording shared: a simhash
+    alone also brings together different reports that share a background paragraph.
+    """
+    for earlier, cluster in batch:
+        if earlier.content_hash == article.content_hash or (
+            _near(earlier.simhash, article.simhash) and resemblance(earlier.text, article.text) >= SAME_TEXT
+        ):
             return cluster
-    row = con.execute(
-        "SELECT cluster_id FROM articles WHERE story_id = ? AND (content_hash = ? OR "
+    rows = con.execute(
+        "SELECT cluster_id, content_hash = ?, text FROM articles WHERE story_id = ? AND (content_hash = ? OR "
         "(? IS NOT NULL AND simhash IS NOT NULL AND bit_count(xor(simhash, ?::UBIGINT)) <= ?)) "
-        "ORDER BY fetched_at, article_id LIMIT 1",
-        [story_id, article.content_hash, article.simhash, article.simhash, NEAR_DUPLICATE_BITS],
-    ).fetchone()
-    return row[0] if row else None
+        "ORDER BY fetched_at, article_id LIMIT 20",
+        [article.content_hash, story_id, article.content_hash, article.simhash, article.simhash,
+         NEAR_DUPLICATE_BITS],
+    ).fetchall()  # fmt: skip
+    for cluster, same, text in rows:
+        if same or resemblance(text, article.text) >= SAME_TEXT:
+            return cluster
+    return None
 
 
 def _near(a: int | None, b: int | None) -> bool:
