@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import pickle
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -64,9 +65,16 @@ def run_limited(func: Callable, jobs: Sequence[tuple], *, processes: int, time_l
     try:
         while pending or any(w.job is not None for w in workers):
             for worker in workers:
-                if worker.job is None and pending:
-                    worker.job, worker.started = pending.pop(0), time.monotonic()
-                    worker.conn.send(jobs[worker.job])
+                while worker.job is None and pending:
+                    job = pending.pop(0)
+                    try:
+                        worker.conn.send(jobs[job])
+                    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                        outcomes[job] = Outcome(error=f"job could not be handed to a worker: {exc}")
+                        continue
+                    worker.job, worker.started = job, time.monotonic()
+            if not any(w.job is not None for w in workers):
+                break
             busy = [w for w in workers if w.job is not None]
             nearest = min(w.started + time_limit for w in busy)
             ready = wait([w.conn for w in busy], timeout=max(0.0, nearest - time.monotonic()))
@@ -90,7 +98,7 @@ def run_limited(func: Callable, jobs: Sequence[tuple], *, processes: int, time_l
                         else Outcome(error=value, seconds=seconds)
                     )
                     worker.job = None
-                elif seconds >= time_limit:
+                elif seconds >= time_limit and not worker.conn.poll(0):
                     outcomes[worker.job] = Outcome(
                         error=f"took longer than {time_limit:g} s; stopped", timed_out=True, seconds=seconds
                     )
@@ -107,8 +115,10 @@ def _start(func: Callable) -> _Worker:
     process.start()
     child.close()
     # Wait until the worker has imported everything: its start-up is not the job's time.
-    if parent.poll(120):
-        parent.recv()
+    while not parent.poll(1):
+        if not process.is_alive():
+            raise RuntimeError(f"a worker process failed to start (exit code {process.exitcode})")
+    parent.recv()
     return _Worker(process, parent)
 
 

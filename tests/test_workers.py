@@ -35,3 +35,19 @@ def test_a_worker_that_dies_is_replaced():
 
 def test_no_jobs_start_no_processes():
     assert run_limited(nap, [], processes=4, time_limit=1) == []
+
+
+def test_a_job_that_cannot_be_sent_fails_alone():
+    import threading
+
+    outcomes = run_limited(nap, [(0.01,), (threading.Lock(),), (0.02,)], processes=1, time_limit=10)
+    assert [o.value for o in outcomes] == [0.01, None, 0.02]
+    assert outcomes[1].error.startswith("job could not be handed to a worker")
+
+
+def test_a_crashed_worker_is_replaced_within_one_batch():
+    outcomes = run_limited(die, [(3,), (4,)], processes=1, time_limit=10)
+    assert [o.error for o in outcomes] == [
+        "worker process died (exit code 3)",
+        "worker process died (exit code 4)",
+    ]
