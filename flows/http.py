@@ -19,10 +19,10 @@ import random
 import time
 import zlib
 from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -50,6 +50,7 @@ class Fetch:
     cache_seconds: float | None = None  # how long the server says the answer stays fresh
     error: str | None = None
     transient: bool = False  # the failure may pass: try again later
+    location: str | None = None  # where a redirect points
 
     @property
     def not_modified(self) -> bool:
@@ -69,7 +70,7 @@ class Fetcher:
         self._client = httpx.AsyncClient(
             transport=guarded_transport(limits, parse_networks(self.settings.allow_private)),
             timeout=httpx.Timeout(self.settings.timeout),
-            follow_redirects=True,
+            follow_redirects=False,  # followed hop by hop in get()
             max_redirects=self.settings.max_redirects,
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             trust_env=False,
@@ -77,6 +78,7 @@ class Fetcher:
         self._hosts: dict[str, asyncio.Lock] = {}
         self._last_start: dict[str, float] = {}
         self._not_before: dict[str, float] = {}
+        self._robots_errors: dict[str, str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._agent = agent_token(self.settings.user_agent)
 
@@ -89,22 +91,38 @@ class Fetcher:
     async def get(
         self, url: str, kind: str = "page", *, etag: str | None = None, last_modified: str | None = None
     ) -> Fetch:
-        """GET ``url`` politely, retrying what may pass; pages also ask robots.txt first."""
-        if urlsplit(url).scheme not in ("http", "https"):
-            return Fetch(url, error="only http and https URLs are fetched")
-        if kind == "page":
-            robots = await self._robots_for(url)
-            if not robots.allows(url, self._agent):
-                reason = "disallowed by robots.txt" if robots.status and robots.status < 500 else (
-                    f"robots.txt unavailable ({robots.status or 'no answer'}): not fetching for now"
-                )  # fmt: skip
-                self._record(url, kind, 0, None, 0, 0.0, reason)
-                return Fetch(url, error=reason)
+        """GET ``url`` politely, retrying what may pass; pages also ask robots.txt first.
+
+        Redirects are followed here, hop by hop, so that every hop waits its turn at its
+        own host and, for pages, asks that host's robots.txt.
+        """
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            result = await self._hop(current, kind, headers)
+            if result.location is None:
+                return replace(result, url=url)
+            current = result.location
+            headers = {}  # validators belong to the first address only
+        self._record(url, kind, 0, None, 0, 0.0, f"more than {self.settings.max_redirects} redirects")
+        return Fetch(url, error=f"more than {self.settings.max_redirects} redirects")
+
+    async def _hop(self, url: str, kind: str, headers: dict) -> Fetch:
+        if urlsplit(url).scheme not in ("http", "https"):
+            return Fetch(url, error="only http and https URLs are fetched")
+        if kind == "page":
+            robots = await self._robots_for(url)
+            if not robots.allows(url, self._agent):
+                why = robots.status or self._robots_errors.get(origin(url)) or "no answer"
+                reason = "disallowed by robots.txt" if robots.status and robots.status < 500 else (
+                    f"robots.txt unavailable ({why}): not fetching for now"
+                )  # fmt: skip
+                self._record(url, kind, 0, None, 0, 0.0, reason)
+                return Fetch(url, error=reason)
         result = Fetch(url, error="not attempted")
         for attempt in range(1, self.settings.retries + 2):
             result = await self._polite(url, kind, attempt, headers)
@@ -178,6 +196,9 @@ class Fetcher:
                 "content_type": response.headers.get("content-type"),
                 "cache_seconds": cache_lifetime(response.headers),
             }
+            if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("location"):
+                target = urljoin(str(response.url), response.headers["location"])
+                return Fetch(url, **meta, location=target)
             if response.status_code == 304:
                 return Fetch(url, **meta)
             if response.status_code >= 400:
@@ -209,6 +230,14 @@ class Fetcher:
             now = datetime.now(UTC)
             if cached is None or not cached.fresh(now):
                 result = await self._polite(f"{host}/robots.txt", "robots", 1, {})
+                for _ in range(5):  # RFC 9309: follow at least five redirects
+                    if result.location is None:
+                        break
+                    result = await self._polite(result.location, "robots", 1, {})
+                if result.location is not None:
+                    result = Fetch(result.url, status=404)  # too many redirects: as if absent
+                if result.error and result.status is None:
+                    self._robots_errors[host] = result.error
                 # RFC 9309 asks parsers to read at least 500 KiB: the rest is ignored.
                 body = (result.body or b"")[:MAX_ROBOTS_BYTES].decode("utf-8", "replace")
                 answered = result.error is None or (result.status is not None and result.status >= 400)

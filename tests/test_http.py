@@ -128,7 +128,8 @@ def test_a_redirect_to_a_private_address_is_refused_before_connecting(site: Loop
         and "refused to connect" in result.error
         and "not a public address" in result.error
     )
-    assert not result.transient and len([a for a in fetcher.attempts if a.kind == "page"]) == 1
+    # Only the first hop went on the wire; the refusal is on record too (attempt 0).
+    assert not result.transient and [a.attempt for a in fetcher.attempts if a.kind == "page"] == [1, 0]
 
 
 def test_private_addresses_are_refused_unless_allowed(site: Loopback):
@@ -248,3 +249,23 @@ def test_robots_txt_requests_queue_with_the_sites_other_requests(site: Loopback)
     spans = sorted((start, end) for _, start, end in site.spans)
     assert len(spans) == 3  # feed, robots.txt, page
     assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans))
+
+
+def test_a_redirect_to_a_disallowed_page_asks_the_robots_txt_of_its_host(site: Loopback):
+    # Another host name for the same server: a second site as far as politeness goes.
+    other = site.base.replace("127.0.0.1", "localhost")
+    site.routes["/go"] = Response(302, b"", {"Location": f"{other}/articles/kremlin-warns.html"})
+    allowed = replace(SETTINGS, allow_private=("127.0.0.1", "::1"))
+    site.routes["/robots.txt"] = Response(200, b"User-agent: *\nDisallow: /articles/\n")
+    result, fetcher = get(site.url("/go"), allowed)
+    assert result.error == "disallowed by robots.txt"
+    assert site.hits("/articles/kremlin-warns.html") == 0
+    assert [a.kind for a in fetcher.attempts].count("robots") >= 1
+
+
+def test_a_redirect_is_followed_and_the_final_address_kept(site: Loopback):
+    site.routes["/short"] = Response(301, b"", {"Location": "/articles/starmer-repeats.html"})
+    result, fetcher = get(site.url("/short"))
+    assert result.status == 200 and result.url == site.url("/short")
+    assert result.final_url == site.url("/articles/starmer-repeats.html")
+    assert [a.status for a in fetcher.attempts if a.kind == "page"] == [301, 200]
