@@ -80,12 +80,20 @@ def poll_feeds(requests: list[Request], http: HttpSettings) -> Fetched:
 
 
 @task(cache_policy=NO_CACHE)
-def parse_feeds(feeds: list[Feed], fetches: list[Fetch]) -> list[ParsedFeed]:
-    """Parse the bytes of every feed that answered with a body."""
-    parsed = [
-        parse_feed(f.body, feed.id, f.final_url or feed.url, f.content_type)
+def parse_feeds(feeds: list[Feed], fetches: list[Fetch], settings: Settings) -> list[ParsedFeed]:
+    """Parse the bytes of every feed that answered with a body, in worker processes with a
+    hard time limit: a hostile feed cannot hang the cycle."""
+    jobs = [
+        (f.body, feed.id, f.final_url or feed.url, f.content_type)
         for feed, f in zip(feeds, fetches, strict=True)
         if f.body is not None and f.error is None
+    ]
+    outcomes = run_limited(
+        parse_feed, jobs, processes=settings.extract_workers, time_limit=settings.extract_timeout
+    )
+    parsed = [
+        outcome.value or ParsedFeed(job[1], (), error=f"not a feed: parsing {outcome.error.splitlines()[0]}")
+        for job, outcome in zip(jobs, outcomes, strict=True)
     ]
     broken = sum(1 for p in parsed if p.error)
     items = sum(len(p.items) for p in parsed)
@@ -232,7 +240,7 @@ def _cycle(
         requests.append(Request(feed.url, "feed", *validators))
     polled = poll_feeds(requests, settings.http)
     fetches = polled.results
-    parsed = {p.feed_id: p for p in parse_feeds(due, fetches)}
+    parsed = {p.feed_id: p for p in parse_feeds(due, fetches, settings)}
     polls, items = [], []
     for feed, request, f in zip(due, requests, fetches, strict=True):
         result = parsed.get(feed.id)

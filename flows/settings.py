@@ -60,6 +60,7 @@ class Settings:
     max_alert_attempts: int = 5
     lock_wait: float = 30.0  # seconds to wait for another process's lock on the warehouse
     extract_timeout: float = 30.0  # hard limit per page for extraction and tagging
+    parse_timeout: float = 30.0  # hard limit per feed document for parsing
     source_down_after: float = 6.0  # hours a feed may fail before a "source down" alert
     extract_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     http: HttpSettings = field(default_factory=HttpSettings)
@@ -90,6 +91,7 @@ _ENV = {
     "max_alert_attempts": "STORYWATCH_MAX_ALERT_ATTEMPTS",
     "lock_wait": "STORYWATCH_LOCK_WAIT",
     "extract_timeout": "STORYWATCH_EXTRACT_TIMEOUT",
+    "parse_timeout": "STORYWATCH_PARSE_TIMEOUT",
     "source_down_after": "STORYWATCH_SOURCE_DOWN_AFTER",
     "extract_workers": "STORYWATCH_EXTRACT_WORKERS",
     "http.timeout": "STORYWATCH_HTTP_TIMEOUT",
