@@ -9,11 +9,15 @@ Inputs run in worker processes with a hard time limit, so a hang is caught, not 
     .venv/bin/python bench/fuzz.py [--count 100000] [--seed 1] [--corpus ../shared/corpus]
 
 Prints the number of inputs, how each ended, the crashes (if any) and the slowest input.
+A chunk of inputs that overruns its limit is replayed one input at a time, and each input
+that hangs is named (stage, seed, input); ``fuzz_chunk(stage, seed, 250, corpus, only=n)``
+replays exactly that input.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import os
 import random
@@ -36,6 +40,7 @@ MUTATIONS = {"truncate": 3, "flip": 3, "insert": 2, "splice": 2, "charset": 2, "
 CHARSETS = ["utf-8", "cp1252", "iso-8859-1", "koi8-r", "cp1251", "shift_jis", "utf-16", "big5", "nonsense-9"]
 
 
+@functools.cache  # a worker loads the seeds once, however many jobs it runs
 def load_seeds(corpus: Path) -> tuple[list[bytes], list[bytes]]:
     """Real feed and page documents to mutate."""
     fixtures = ROOT / "tests" / "fixtures" / "site"
@@ -89,8 +94,12 @@ def mutate(rng: random.Random, seeds: list[bytes], markup: tuple[bytes, bytes]) 
     return kind, rng.randbytes(rng.randint(0, 5000))
 
 
-def fuzz_chunk(stage: str, seed: int, count: int, corpus: str) -> dict:
-    """Run ``count`` inputs of one stage in this process; return how they ended."""
+def fuzz_chunk(stage: str, seed: int, count: int, corpus: str, only: int | None = None) -> dict:
+    """Run ``count`` inputs of one stage in this process; return how they ended.
+
+    With ``only``, the same inputs are generated but only that one is run: this is how a
+    chunk that hung is searched for the input that hangs.
+    """
     feeds, pages = load_seeds(Path(corpus))
     rng = random.Random(seed)
     seeds, markup = (feeds, (b"<item>", b"</item>")) if stage == "feed" else (pages, (b"<div>", b"</div>"))
@@ -98,10 +107,13 @@ def fuzz_chunk(stage: str, seed: int, count: int, corpus: str) -> dict:
     crashes, slowest = [], (0.0, "")
     for n in range(count):
         kind, data = mutate(rng, seeds, markup)
+        content_type = rng.choice([None, "text/xml"])  # drawn for every input: replays stay in step
+        if only is not None and n != only:
+            continue
         started = time.perf_counter()
         try:
             if stage == "feed":
-                parsed = parse_feed(data, "fuzz", "https://example.com/feed", rng.choice([None, "text/xml"]))
+                parsed = parse_feed(data, "fuzz", "https://example.com/feed", content_type)
                 outcome = "parse error" if parsed.error else "items" if parsed.items else "no items"
             else:
                 extract_page(data, "https://example.com/a")
@@ -125,6 +137,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--time-limit", type=float, default=300, help="seconds per chunk of inputs")
+    parser.add_argument("--input-limit", type=float, default=60, help="seconds per input, when a chunk hung")
     args = parser.parse_args()
     jobs = []
     for n in range(0, args.count, CHUNK):
@@ -135,21 +148,39 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     totals: dict[str, int] = {}
     crashes, hung, slowest = [], [], (0.0, "")
+    # A chunk that hit its limit is replayed one input at a time, so each hang is named.
+    results = []
     for job, outcome in zip(jobs, outcomes, strict=True):
-        if outcome.error:
-            hung.append(f"{job[0]} seed={job[1]}: {outcome.error.splitlines()[0]}")
+        if not outcome.error:
+            results.append((job[0], outcome.value))
             continue
-        for name, count in outcome.value["ended"].items():
-            totals[f"{job[0]}: {name}"] = totals.get(f"{job[0]}: {name}", 0) + count
-        crashes += outcome.value["crashes"]
-        slowest = max(slowest, outcome.value["slowest"])
+        singles = [(*job, n) for n in range(job[2])]
+        for single, alone in zip(singles, run_limited(fuzz_chunk, singles, processes=os.cpu_count() or 1,
+                                                      time_limit=args.input_limit), strict=True):  # fmt: skip
+            if alone.error:
+                name = f"{single[0]} seed={single[1]} input={single[4]}"
+                hung.append(f"{name}: {alone.error.splitlines()[0]}")
+                ended = {"HANG" if alone.timed_out else "CRASH": 1}
+                crashed = [] if alone.timed_out else [f"{name}: {alone.error}"]
+                results.append(
+                    (job[0], {"ended": ended, "crashes": crashed, "slowest": (alone.seconds, name)})
+                )
+            else:
+                results.append((job[0], alone.value))
+    elapsed = time.perf_counter() - started
+    for stage, result in results:
+        for name, count in result["ended"].items():
+            totals[f"{stage}: {name}"] = totals.get(f"{stage}: {name}", 0) + count
+        crashes += result["crashes"]
+        slowest = max(slowest, result["slowest"])
     print(f"inputs: {sum(totals.values())} of {args.count} in {elapsed:.0f} s on {os.cpu_count()} processes")
     for name, count in sorted(totals.items()):
         print(f"  {name}: {count}")
     print(f"crashes (unhandled exceptions): {sum(v for k, v in totals.items() if k.endswith('CRASH'))}")
     for crash in crashes[:5]:
         print(crash)
-    print(f"chunks stopped at the {args.time_limit:g} s limit (a hang): {len(hung)}")
+    print(f"hangs (chunks over {args.time_limit:g} s, replayed input by input, {args.input_limit:g} s each): "
+          f"{sum(v for k, v in totals.items() if k.endswith('HANG'))}")  # fmt: skip
     for line in hung:
         print(f"  {line}")
     print(f"slowest input: {slowest[0]:.2f} s ({slowest[1]})")

@@ -40,6 +40,7 @@ from flows.workers import run_limited
 from warehouse import queries, store
 
 Problem = tuple[str, str, str | None, str]  # stage, source, url, message
+FALLBACK_TIME_LIMIT = 10.0  # seconds at least, to tag an item's feed text after its page failed
 
 
 @dataclass
@@ -140,13 +141,24 @@ def extract_and_tag(
     outcomes = run_limited(
         process_item, jobs, processes=settings.extract_workers, time_limit=settings.extract_timeout
     )
-    results = []
-    for job, outcome in zip(jobs, outcomes, strict=True):
-        if outcome.value is not None:
-            results.append(outcome.value)
-        else:
-            reason = f"extraction {outcome.error.splitlines()[0]}"
-            results.append(process_item(job[0], None, job[2], story, failure=reason))
+    # A page that failed in its worker falls back to the feed's text, tagged in workers too:
+    # the feed's text is as untrusted as the page was. Its limit has a floor, because what is
+    # slow here is the page, and the feed text is short and needs no HTML parse.
+    failed = [n for n, outcome in enumerate(outcomes) if outcome.value is None]
+    fallbacks = [
+        (items[n], None, outlets.get(items[n].feed_id), story, None,
+         f"extraction {outcomes[n].error.splitlines()[0]}", None)
+        for n in failed
+    ]  # fmt: skip
+    redone = run_limited(
+        process_item, fallbacks, processes=settings.extract_workers,
+        time_limit=max(settings.extract_timeout, FALLBACK_TIME_LIMIT),
+    )  # fmt: skip
+    results = [outcome.value for outcome in outcomes]
+    for n, job, outcome in zip(failed, fallbacks, redone, strict=True):
+        results[n] = outcome.value or Coverage(
+            items[n], None, None, f"{job[5]}; feed text {outcome.error.splitlines()[0]}"
+        )
     kept = sum(1 for c in results if c.article)
     get_run_logger().info("Extracted and tagged %d items: %d kept as coverage", len(results), kept)
     return results
