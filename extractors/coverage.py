@@ -132,7 +132,7 @@ def process_item(
         relevance_reason=verdict.reason,
         simhash=simhash(text),
     )
-    tagging = tag_article(text, story, published, article.text_source)
+    tagging = tag_article(text, story, published, article.text_source, title=article.title)
     return Coverage(item, article, tagging, note)
 
 
@@ -157,4 +157,4 @@ def seed_coverage(story: Story) -> tuple[Article, Tagging]:
         is_seed=True,
         simhash=simhash(seed.text),
     )
-    return article, tag_article(seed.text, story, seed.published, "seed")
+    return article, tag_article(seed.text, story, seed.published, "seed", title=seed.title)

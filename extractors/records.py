@@ -29,6 +29,7 @@ class Actor:
     affiliation: str | None = None
     aliases: tuple[str, ...] = ()
     roles: tuple[Role, ...] = ()
+    metonyms: tuple[str, ...] = ()  # places and buildings that stand for it ("the Kremlin")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class Issue:
     cues: dict[str, tuple[str, ...]]  # label -> cue phrases
     negation: dict[str, str] = field(default_factory=dict)  # label -> label when negated
     negators: tuple[str, ...] = ()  # phrases that negate a cue just after them
+    hedges: tuple[str, ...] = ()  # phrases that make a cue just after them tentative ("might")
+    hedged: dict[str, str] = field(default_factory=dict)  # label -> label when hedged
+    conditions: tuple[str, ...] = ()  # phrases that make a position conditional ("only if")
+    conditional: dict[str, str] = field(default_factory=dict)  # label -> label under a condition
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -170,6 +175,8 @@ class Mention:
     start: int  # character offsets in the article text
     end: int
     surface: str
+    how: str = "name"  # name | alias | role | metonym | short (a short form after a full mention)
+    part: str = "body"  # body | headline (offsets then index the title)
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,10 @@ class StanceObservation:
     end: int
     cue: str
     rules_version: str
+    attribution: str = "own"  # own (the actor's words or deeds) | claim (someone says so of the actor)
+    claimed_by: str | None = None  # for a claim: an actor id, "journalist" or "others"
+    part: str = "body"  # body | headline
+    qualifiers: tuple[str, ...] = ()  # what changed the label or lowered the confidence
 
 
 @dataclass(frozen=True)
@@ -212,6 +223,9 @@ class StanceChange:
     outlet: str | None
     title: str | None
     actor_name: str = ""
+    sources: int = 1  # independent sources (near-duplicate clusters) reporting the new stance
+    dissent: int = 0  # independent sources still reporting the old stance in the same period
+    disputed: bool = False
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,7 @@ def _load_actors(doc: Any, path: Path) -> tuple[Actor, ...]:
                 affiliation=affiliation,
                 aliases=_strings(entry.get("aliases"), path, f"{where}: aliases"),
                 roles=tuple(roles),
+                metonyms=_strings(entry.get("metonyms"), path, f"{where}: metonyms"),
             )
         )
     return tuple(actors)
@@ -197,7 +198,10 @@ def _load_actors(doc: Any, path: Path) -> tuple[Actor, ...]:
 
 def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
     issues = []
-    negators = _strings(_mapping(doc, path).get("negators"), path, "negators")
+    shared = _mapping(doc, path)
+    negators = _strings(shared.get("negators"), path, "negators")
+    hedges = _strings(shared.get("hedges"), path, "hedges")
+    conditions = _strings(shared.get("conditions"), path, "conditions")
     for entry in _entries(doc, "issues", path):
         issue_id = str(_required(entry, "id", path, "issue:"))
         where = f"issue {issue_id!r}"
@@ -207,24 +211,33 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
                 # YAML reads yes/no/on/off as booleans: a label must be quoted to stay text.
                 raise StoryError(f"{path}: {where}: label {label!r} is not text; put it in quotes")
         cue_map = {str(k): _strings(v, path, f"{where}: cues for {k}") for k, v in cues.items()}
-        negation = _mapping(entry.get("negation") or {}, path, f"{where}: negation")
-        for label, negated in negation.items():
-            if not isinstance(negated, str) or label not in cue_map or negated not in cue_map:
-                raise StoryError(
-                    f"{path}: {where}: negation {label} -> {negated} names a label "
-                    f"that has no cues (labels: {', '.join(cue_map)})"
-                )
         issues.append(
             Issue(
                 id=issue_id,
                 question=str(_required(entry, "question", path, where)),
                 topic=_strings(_required(entry, "topic", path, where), path, f"{where}: topic"),
                 cues=cue_map,
-                negation={str(k): str(v) for k, v in negation.items()},
+                negation=_label_map(entry, "negation", cue_map, path, where),
                 negators=negators,
+                hedges=hedges,
+                hedged=_label_map(entry, "hedged", cue_map, path, where),
+                conditions=conditions,
+                conditional=_label_map(entry, "conditional", cue_map, path, where),
             )
         )
     return tuple(issues)
+
+
+def _label_map(entry: dict, key: str, cues: dict, path: Path, where: str) -> dict[str, str]:
+    """A label -> label mapping (negation, hedged, conditional) whose labels all have cues."""
+    mapping = _mapping(entry.get(key) or {}, path, f"{where}: {key}")
+    for label, other in mapping.items():
+        if not isinstance(other, str) or label not in cues or other not in cues:
+            raise StoryError(
+                f"{path}: {where}: {key} {label} -> {other} names a label "
+                f"that has no cues (labels: {', '.join(cues)})"
+            )
+    return {str(k): str(v) for k, v in mapping.items()}
 
 
 def _load_feeds(doc: Any, path: Path) -> tuple[Feed, ...]:

@@ -98,6 +98,28 @@ def run(
 
 
 @app.command()
+def retag(story: StoryOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """Recompute mentions, stances and changes from stored text (after editing actors or issues).
+
+    Fetches nothing and sends no alert: changes announced before keep their identity, and
+    changes found only now are listed here as history.
+    """
+    from flows.retag import retag_story
+
+    settings = _settings(warehouse)
+    result = retag_story(settings, story)
+    console.print(
+        f"Retagged {result.articles} articles: {result.mentions} mentions, "
+        f"{result.observations} stance observations, {result.changes} stance changes "
+        f"({len(result.new_changes)} not found before, {result.withdrawn} no longer found)."
+    )
+    for c in result.new_changes:
+        console.print(
+            f"  {c.actor_name} on {c.issue_id}: {c.from_stance} -> {c.to_stance}  {c.url}", markup=False
+        )
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="One SQL statement; the warehouse is opened read-only.")],
     warehouse: WarehouseOpt = None,

@@ -175,8 +175,9 @@ def store_coverage(
     down_after = timedelta(hours=settings.source_down_after)
     with settings.open_warehouse() as con:
         result = store.record_cycle(
-            con, story_id, run_id, batch, seen, polls, problems, attempts, robots, down_after
-        )
+            con, story_id, run_id, batch, seen, polls, problems, attempts, robots, down_after,
+            settings.change_rules,
+        )  # fmt: skip
     get_run_logger().info(
         "Stored %d articles, %d observations; %d stance changes",
         result.articles,

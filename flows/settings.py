@@ -12,10 +12,12 @@ import re
 import tomllib
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
+from extractors.changes import ChangeRules
 from flows.netguard import parse_networks
 from warehouse.connection import open_warehouse
 
@@ -63,11 +65,20 @@ class Settings:
     parse_timeout: float = 30.0  # hard limit per feed document for parsing
     source_down_after: float = 6.0  # hours a feed may fail before a "source down" alert
     extract_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # A change of stance needs this many independent sources before it is alerted.
+    min_sources: int = 1
+    # Reports of the old stance this many hours around a change make it disputed, not a flip-flop.
+    dispute_hours: float = 24.0
     http: HttpSettings = field(default_factory=HttpSettings)
 
     def open_warehouse(self, read_only: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A short-lived connection to the configured warehouse."""
         return open_warehouse(self.warehouse, read_only=read_only, wait_seconds=self.lock_wait)
+
+    @property
+    def change_rules(self) -> ChangeRules:
+        """How much agreement a stance change needs."""
+        return ChangeRules(self.min_sources, timedelta(hours=self.dispute_hours))
 
     def story_dir(self, story: str | None = None) -> Path:
         """The folder of ``story``: a path as given, or a name under the seeds folder."""
@@ -94,6 +105,8 @@ _ENV = {
     "parse_timeout": "STORYWATCH_PARSE_TIMEOUT",
     "source_down_after": "STORYWATCH_SOURCE_DOWN_AFTER",
     "extract_workers": "STORYWATCH_EXTRACT_WORKERS",
+    "min_sources": "STORYWATCH_MIN_SOURCES",
+    "dispute_hours": "STORYWATCH_DISPUTE_HOURS",
     "http.timeout": "STORYWATCH_HTTP_TIMEOUT",
     "http.max_bytes": "STORYWATCH_HTTP_MAX_BYTES",
     "http.concurrency": "STORYWATCH_HTTP_CONCURRENCY",
@@ -105,7 +118,7 @@ _ENV = {
     "http.allow_private": "STORYWATCH_HTTP_ALLOW_PRIVATE",
 }
 # Settings that may be zero (the others must be positive).
-_MAY_BE_ZERO = {"min_host_delay", "retries", "retry_backoff"}
+_MAY_BE_ZERO = {"min_host_delay", "retries", "retry_backoff", "dispute_hours"}
 
 
 def load_settings(env: dict[str, str] | None = None, file: Path | None = None) -> Settings:

@@ -80,7 +80,7 @@ def test_fingerprint_changes_when_a_story_file_changes(tmp_path: Path) -> None:
     original = load_story(SEED_STORY).fingerprint
 
     assert load_story(folder).fingerprint == original  # depends on content, not location
-    edit(folder, "actors.yaml", "aliases: [Germany, Berlin]", "aliases: [Germany, Berlin, Bonn]")
+    edit(folder, "actors.yaml", "metonyms: [Berlin]", "metonyms: [Berlin, Bonn]")
     assert load_story(folder).fingerprint != original
 
 

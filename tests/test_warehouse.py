@@ -7,11 +7,12 @@ import sys
 import textwrap
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from extractors.changes import ChangeRules
 from extractors.coverage import content_hash, seed_coverage
 from extractors.records import Article, FeedItem, FeedPoll
 from extractors.stance import tag_article
@@ -207,7 +208,8 @@ def test_changes_and_current_stances_agree_when_articles_share_a_time(seeded: Pa
         article(f"tie-{n}.html", US_BACKS if n % 2 else US_REFUSES, "2026-01-07T12:00:00") for n in range(6)
     ]
     with open_warehouse(seeded) as con:
-        result = store.append_coverage(con, STORY.id, batch)
+        # Without a dispute window every report counts in order, as current_stances reads them.
+        result = store.append_coverage(con, STORY.id, batch, rules=ChangeRules(window=timedelta(0)))
     last = result.changes[-1].to_stance if result.changes else "noncommittal"
     assert last == current(seeded, "us", "us-security-guarantee")
     for before, after in zip(result.changes, result.changes[1:], strict=False):
@@ -218,7 +220,11 @@ def test_a_future_date_does_not_freeze_the_timeline(seeded: Path):
     with open_warehouse(seeded) as con:
         store.append_coverage(con, STORY.id, [article("wrong-date.html", US_BACKS, "2099-01-01T00:00:00")])
         just_now = datetime.now(UTC).replace(tzinfo=None).isoformat()
-        later = store.append_coverage(con, STORY.id, [article("real.html", US_REFUSES, just_now)])
+        # No dispute window: the two reports are seconds apart, and this test is about dates.
+        instant = ChangeRules(window=timedelta(0))
+        later = store.append_coverage(
+            con, STORY.id, [article("real.html", US_REFUSES, just_now)], rules=instant
+        )
     # The article dated 2099 counts from when it was stored; a later real article still moves the stance.
     assert [(c.from_stance, c.to_stance) for c in later.changes] == [("support", "noncommittal")]
     assert current(seeded, "us", "us-security-guarantee") == "noncommittal"
@@ -235,3 +241,47 @@ def test_a_cycle_stores_feed_state_only_together_with_its_coverage(seeded: Path)
         etag = con.execute("SELECT etag FROM feeds WHERE feed_id = ?", [feed]).fetchone()[0]
         problems = con.execute("SELECT count(*) FROM run_problems").fetchone()[0]
     assert etag is None and problems == 0  # the next poll fetches the feed again in full
+
+
+def test_outlets_that_disagree_in_the_same_period_make_one_disputed_change(seeded: Path):
+    # Three outlets report the US backing the force, two others that it still refuses, the same day.
+    batch = [
+        article(f"backs-{n}.html", f"{US_BACKS} (Outlet {n}.)", f"2026-01-07T1{n}:00:00") for n in range(3)
+    ]
+    batch += [
+        article(f"refuses-{n}.html", f"{US_REFUSES} (Outlet {n}.)", f"2026-01-07T1{n}:30:00")
+        for n in range(2)
+    ]
+    with open_warehouse(seeded) as con:
+        result = store.append_coverage(con, STORY.id, batch)
+    [change] = result.changes  # not a flip-flop: one change, and it says it is disputed
+    assert (change.from_stance, change.to_stance) == ("noncommittal", "support")
+    assert (change.sources, change.dissent, change.disputed) == (3, 2, True)
+    assert "disputed: 2 still report noncommittal" in alert_body(seeded, change.change_id)
+
+
+def test_a_change_waits_for_the_minimum_number_of_independent_sources(seeded: Path):
+    two = ChangeRules(min_sources=2)
+    first, copy = (
+        article("first.html", US_BACKS, "2026-01-07T10:00:00"),
+        article("copy.html", US_BACKS, "2026-01-07T11:00:00"),
+    )
+    copy = (replace(copy[0], text=first[0].text, content_hash=first[0].content_hash), copy[1])
+    with open_warehouse(seeded) as con:
+        alone = store.append_coverage(con, STORY.id, [first], rules=two)
+        copied = store.append_coverage(con, STORY.id, [copy], rules=two)  # the same text: one source
+        second = store.append_coverage(
+            con,
+            STORY.id,
+            [article("second.html", f"{US_BACKS} (Another outlet.)", "2026-01-07T12:00:00")],
+            rules=two,
+        )
+    assert alone.changes == copied.changes == []
+    [change] = second.changes
+    assert (change.to_stance, change.sources, change.disputed) == ("support", 2, False)
+    assert "Reported by 2 independent sources" in alert_body(seeded, change.change_id)
+
+
+def alert_body(path: Path, change_id: str) -> str:
+    with open_warehouse(path, read_only=True) as con:
+        return con.execute("SELECT body FROM alerts WHERE change_id = ?", [change_id]).fetchone()[0]

@@ -250,9 +250,73 @@ ALTER TABLE articles ADD COLUMN cluster_id VARCHAR;
 UPDATE articles SET cluster_id = article_id;
 """
 
+# Positions come from the actors' own words only; changes say how many sources back them.
+_V3_VIEWS = (
+    _V1_VIEWS.replace(
+        "    FROM stance_observations\n    GROUP BY ALL",
+        "    FROM stance_observations\n    WHERE attribution = 'own'\n    GROUP BY ALL",
+    )
+    .replace(
+        "       o.published_at, c.change_id\n",
+        "       o.published_at, c.change_id, c.sources, c.dissent, c.disputed\n",
+    )
+    .replace(
+        "LEFT JOIN actors a ON a.story_id = c.story_id AND a.actor_id = c.actor_id\n",
+        "LEFT JOIN actors a ON a.story_id = c.story_id AND a.actor_id = c.actor_id\n"
+        "WHERE c.withdrawn_at IS NULL\n",
+    )
+)
+_V3_STANCES = (
+    """
+ALTER TABLE stance_observations ADD COLUMN attribution VARCHAR DEFAULT 'own';
+ALTER TABLE stance_observations ADD COLUMN claimed_by VARCHAR;
+ALTER TABLE stance_observations ADD COLUMN part VARCHAR DEFAULT 'body';
+ALTER TABLE stance_observations ADD COLUMN qualifiers VARCHAR[] DEFAULT [];
+ALTER TABLE mentions ADD COLUMN how VARCHAR DEFAULT 'name';
+ALTER TABLE mentions ADD COLUMN part VARCHAR DEFAULT 'body';
+ALTER TABLE actors ADD COLUMN metonyms VARCHAR[];
+ALTER TABLE stance_changes ADD COLUMN confirmed_observation_id VARCHAR;
+ALTER TABLE stance_changes ADD COLUMN sources INTEGER DEFAULT 1;
+ALTER TABLE stance_changes ADD COLUMN dissent INTEGER DEFAULT 0;
+ALTER TABLE stance_changes ADD COLUMN disputed BOOLEAN DEFAULT false;
+ALTER TABLE stance_changes ADD COLUMN withdrawn_at TIMESTAMPTZ;
+UPDATE stance_changes SET confirmed_observation_id = to_observation_id;
+CREATE TABLE actor_candidates (
+    story_id        VARCHAR NOT NULL,
+    name            VARCHAR NOT NULL,
+    status          VARCHAR NOT NULL DEFAULT 'candidate',
+    mentions        INTEGER NOT NULL,
+    articles        INTEGER NOT NULL,
+    first_seen_at   TIMESTAMPTZ NOT NULL,
+    last_seen_at    TIMESTAMPTZ NOT NULL,
+    example         VARCHAR NOT NULL,
+    example_url     VARCHAR,
+    PRIMARY KEY (story_id, name)
+);
+DROP VIEW recent_changes;
+DROP VIEW current_stances;
+DROP VIEW article_positions;
+"""
+    + _V3_VIEWS
+    + """
+CREATE VIEW claims AS
+SELECT o.story_id, o.actor_id, a.name AS actor, o.issue_id, o.stance, o.claimed_by, o.confidence,
+       o.evidence, art.url, art.outlet, art.title, o.published_at, o.observation_id
+FROM stance_observations o
+JOIN articles art USING (story_id, article_id)
+LEFT JOIN actors a USING (story_id, actor_id)
+WHERE o.attribution = 'claim';
+"""
+)
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "tables, positions, current stances and changes", _V1_TABLES + _V1_VIEWS),
     (2, "fetch attempts, robots.txt cache, feed schedules and health, near-duplicate clusters", _V2_FETCHING),
+    (
+        3,
+        "claims apart from own statements, qualifiers, corroborated and disputed changes, actor candidates",
+        _V3_STANCES,
+    ),
 ]
 
 

@@ -90,3 +90,12 @@ def has_article(con: duckdb.DuckDBPyConnection, story_id: str, url: str) -> bool
         "SELECT count(*) FROM articles WHERE story_id = ? AND url = ?", [story_id, url]
     ).fetchone()
     return bool(row and row[0])
+
+
+def article_texts(con: duckdb.DuckDBPyConnection, story_id: str) -> list[tuple]:
+    """Every stored article of a story as (article id, title, text, text source, published at)."""
+    return con.execute(
+        "SELECT article_id, title, text, text_source, published_at FROM articles WHERE story_id = ? "
+        "ORDER BY article_id",
+        [story_id],
+    ).fetchall()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from extractors.changes import Change, ChangeRules, Position, detect_changes
 from extractors.coverage import SAME_TEXT, resemblance
 from extractors.records import (
     Article,
@@ -32,6 +33,7 @@ from warehouse.migrations import MIN_POSITION_CONFIDENCE, NEAR_DUPLICATE_BITS
 from warehouse.transaction import transaction
 
 ALERT_STATUSES = ("pending", "sent", "logged", "failed")
+DEFAULT_RULES = ChangeRules()
 
 
 def key(*parts: object) -> str:
@@ -73,9 +75,18 @@ def load_story(con: duckdb.DuckDBPyConnection, story: Story) -> None:
         insert_rows(
             con,
             "actors",
-            ("story_id", "actor_id", "name", "kind", "affiliation", "aliases", "roles"),
+            ("story_id", "actor_id", "name", "kind", "affiliation", "aliases", "roles", "metonyms"),
             [
-                (story.id, a.id, a.name, a.kind, a.affiliation, list(a.aliases), [r.title for r in a.roles])
+                (
+                    story.id,
+                    a.id,
+                    a.name,
+                    a.kind,
+                    a.affiliation,
+                    list(a.aliases),
+                    [r.title for r in a.roles],
+                    list(a.metonyms),
+                )
                 for a in story.actors
             ],
         )
@@ -120,6 +131,7 @@ def append_coverage(
     seen: Sequence[tuple[FeedItem, str, str | None]] = (),
     run_id: str | None = None,
     fetched_at: datetime | None = None,
+    rules: ChangeRules = DEFAULT_RULES,
 ) -> AppendResult:
     """Store articles with their mentions and observations, then record stance changes.
 
@@ -128,7 +140,7 @@ def append_coverage(
     either the whole batch and the changes it causes are stored, or none of it.
     """
     with transaction(con):
-        return _append(con, story_id, batch, seen, run_id, fetched_at or now())
+        return _append(con, story_id, batch, seen, run_id, fetched_at or now(), rules)
 
 
 def record_cycle(
@@ -142,6 +154,7 @@ def record_cycle(
     attempts: Sequence[FetchAttempt] = (),
     robots: Sequence[RobotsFile] = (),
     down_after: timedelta = timedelta(hours=6),
+    rules: ChangeRules = DEFAULT_RULES,
 ) -> AppendResult:
     """Store what a cycle found in one transaction: feed states, problems, every fetch
     attempt, robots.txt answers and the coverage.
@@ -167,7 +180,7 @@ def record_cycle(
                 "fetched_at = excluded.fetched_at, status = excluded.status, body = excluded.body",
                 [r.host, r.fetched_at, r.status, r.body],
             )
-        return _append(con, story_id, batch, seen, run_id, now())
+        return _append(con, story_id, batch, seen, run_id, now(), rules)
 
 
 def robots_files(con: duckdb.DuckDBPyConnection) -> list[RobotsFile]:
@@ -183,6 +196,7 @@ def _append(
     seen: Sequence[tuple[FeedItem, str, str | None]],
     run_id: str | None,
     fetched_at: datetime,
+    rules: ChangeRules,
 ) -> AppendResult:
     result = AppendResult()
     fresh = unseen(con, story_id, [a.url for a, _ in batch] + [i.url for i, _, _ in seen])
@@ -203,25 +217,39 @@ def _append(
         cluster = _cluster(con, story_id, article, clusters) or aid
         clusters.append((article, cluster))
         articles.append(_article_row(story_id, aid, article, fetched_at, run_id, cluster))
-        for m in tagging.mentions:
-            mentions.append((story_id, aid, m.actor_id, m.sentence_index, m.start, m.end, m.surface))
-            result.actors.add(m.actor_id)
-        for o in tagging.observations:
-            observations.append(
-                (
-                    key(aid, o.actor_id, o.issue_id, o.sentence_index, o.rules_version),
-                    story_id, aid, o.actor_id, o.issue_id, o.stance, o.confidence,
-                    o.evidence, o.sentence_index, o.start, o.end, o.cue, o.rules_version,
-                    article.published, fetched_at,
-                )
-            )  # fmt: skip
+        mentions.extend(mention_rows(story_id, aid, tagging))
+        result.actors.update(m.actor_id for m in tagging.mentions)
+        observations.extend(observation_rows(story_id, aid, article.published, fetched_at, tagging))
     result.articles = insert_rows(con, "articles", _ARTICLE_COLUMNS, articles)
-    result.mentions = insert_rows(con, "mentions", _MENTION_COLUMNS, mentions)
-    result.observations = insert_rows(con, "stance_observations", _OBSERVATION_COLUMNS, observations)
+    result.mentions = insert_rows(con, "mentions", MENTION_COLUMNS, mentions)
+    result.observations = insert_rows(con, "stance_observations", OBSERVATION_COLUMNS, observations)
     new_ids = {row[0] for row in articles}
     pairs = {(o[3], o[4]) for o in observations}
-    result.changes = _record_changes(con, story_id, new_ids, pairs, run_id, fetched_at)
+    result.changes = _record_changes(con, story_id, new_ids, pairs, run_id, fetched_at, rules)
     return result
+
+
+def mention_rows(story_id: str, aid: str, tagging: Tagging) -> list[tuple]:
+    """The mentions table's rows for one article's tagging."""
+    return [
+        (story_id, aid, m.actor_id, m.sentence_index, m.start, m.end, m.surface, m.how, m.part)
+        for m in tagging.mentions
+    ]
+
+
+def observation_rows(
+    story_id: str, aid: str, published: datetime | None, observed_at: datetime, tagging: Tagging
+) -> list[tuple]:
+    """The stance_observations table's rows for one article's tagging."""
+    return [
+        (
+            key(aid, o.actor_id, o.issue_id, o.part, o.sentence_index, o.attribution, o.rules_version),
+            story_id, aid, o.actor_id, o.issue_id, o.stance, o.confidence,
+            o.evidence, o.sentence_index, o.start, o.end, o.cue, o.rules_version,
+            published, observed_at, o.attribution, o.claimed_by, o.part, list(o.qualifiers),
+        )
+        for o in tagging.observations
+    ]  # fmt: skip
 
 
 _ITEM_COLUMNS = (
@@ -233,13 +261,14 @@ _ARTICLE_COLUMNS = (
     "published_at", "fetched_at", "language", "text", "text_source", "content_hash",
     "relevance", "relevance_reason", "is_seed", "run_id", "simhash", "cluster_id",
 )  # fmt: skip
-_MENTION_COLUMNS = (
-    "story_id", "article_id", "actor_id", "sentence_index", "start_char", "end_char", "surface",
+MENTION_COLUMNS = (
+    "story_id", "article_id", "actor_id", "sentence_index", "start_char", "end_char", "surface", "how",
+    "part",
 )  # fmt: skip
-_OBSERVATION_COLUMNS = (
+OBSERVATION_COLUMNS = (
     "observation_id", "story_id", "article_id", "actor_id", "issue_id", "stance", "confidence",
     "evidence", "sentence_index", "start_char", "end_char", "cue", "rules_version",
-    "published_at", "observed_at",
+    "published_at", "observed_at", "attribution", "claimed_by", "part", "qualifiers",
 )  # fmt: skip
 
 
@@ -287,55 +316,108 @@ def _record_changes(
     con: duckdb.DuckDBPyConnection,
     story_id: str,
     new_articles: set[str],
-    pairs: set[tuple[str, str]],
+    pairs: set[tuple[str, str]] | None,
     run_id: str | None,
     detected_at: datetime,
+    rules: ChangeRules,
+    announce: bool = True,
 ) -> list[StanceChange]:
-    """Walk each touched (actor, issue) timeline; a new article that takes a different
-    position from the one before it, and is not older than anything stored, is a change."""
-    if not pairs or not new_articles:
+    """Recompute the changes of each touched (actor, issue) timeline (all of them when
+    ``pairs`` is None) and store what differs from before.
+
+    A change found for the first time is queued as an alert when it is news: confirmed by
+    an article of this run, and starting no earlier than what was stored before. One that
+    is no longer found (a retag, a dispute) is marked withdrawn, never deleted.
+    """
+    if pairs is not None and (not pairs or not new_articles):
         return []
+    wanted = None if pairs is None else [f"{a}|{i}" for a, i in pairs]
     rows = con.execute(
         f"""
-        SELECT p.actor_id, p.issue_id, p.stance, p.observation_id, p.article_id, p.evidence,
-               art.url, art.outlet, art.title, coalesce(a.name, p.actor_id)
+        SELECT p.actor_id, p.issue_id, p.observation_id, p.article_id, art.cluster_id, p.stance, p.as_of
         FROM article_positions p JOIN articles art USING (story_id, article_id)
-        LEFT JOIN actors a USING (story_id, actor_id)
         WHERE p.story_id = ? AND p.confidence >= {MIN_POSITION_CONFIDENCE}
-          AND list_contains(?, p.actor_id || '|' || p.issue_id)
+          AND (?::VARCHAR[] IS NULL OR list_contains(?, p.actor_id || '|' || p.issue_id))
         ORDER BY p.actor_id, p.issue_id, p.as_of, p.observed_at, p.observation_id
         """,
-        [story_id, [f"{a}|{i}" for a, i in pairs]],
+        [story_id, wanted, wanted],
     ).fetchall()
-    timelines: dict[tuple[str, str], list[tuple]] = {}
-    for row in rows:
-        timelines.setdefault((row[0], row[1]), []).append(row)
-    changes = []
+    timelines: dict[tuple[str, str], list[Position]] = {}
+    for actor, issue, oid, aid, cluster, stance, as_of in rows:
+        timelines.setdefault((actor, issue), []).append(Position(oid, aid, cluster or aid, stance, as_of))
+    existing = {
+        row[0]: row[1:]
+        for row in con.execute(
+            "SELECT change_id, sources, dissent, withdrawn_at IS NOT NULL, actor_id, issue_id "
+            "FROM stance_changes WHERE story_id = ? AND (?::VARCHAR[] IS NULL OR "
+            "list_contains(?, actor_id || '|' || issue_id))",
+            [story_id, wanted, wanted],
+        ).fetchall()
+    }
+    found: dict[str, tuple[str, str, Change]] = {}
+    news: set[str] = set()
     for (actor, issue), timeline in timelines.items():
-        # Positions from earlier runs that come after a new one make it history, not news.
-        last_old = max((n for n, r in enumerate(timeline) if r[4] not in new_articles), default=-1)
-        for n in range(max(last_old, 0) + 1, len(timeline)):
-            before, after = timeline[n - 1], timeline[n]
-            if after[4] in new_articles and after[2] != before[2]:
-                changes.append(
-                    StanceChange(
-                        change_id=key(story_id, actor, issue, before[3], after[3]),
-                        actor_id=actor, issue_id=issue, from_stance=before[2],
-                        to_stance=after[2], from_observation_id=before[3],
-                        to_observation_id=after[3], evidence=after[5], url=after[6],
-                        outlet=after[7], title=after[8], actor_name=after[9],
-                    )
-                )  # fmt: skip
+        stored_before = [p for p in timeline if p.article_id not in new_articles]
+        for change in detect_changes(timeline, rules.min_sources, rules.window):
+            cid = key(story_id, actor, issue, change.from_stance, change.to_stance, change.first.article_id)
+            found[cid] = (actor, issue, change)
+            # History, not news, when coverage stored earlier already told a later story.
+            overtaken = any(
+                p.stance != change.to_stance and p.as_of >= change.first.as_of + rules.window
+                for p in stored_before
+            )
+            if change.confirmed.article_id in new_articles and not overtaken:
+                news.add(cid)
+    inserts, recorded = [], []
+    for cid, (actor, issue, c) in found.items():
+        disputed = c.dissent > 0
+        if cid in existing:
+            if existing[cid][:3] != (c.sources, c.dissent, False):
+                con.execute(
+                    "UPDATE stance_changes SET sources = ?, dissent = ?, disputed = ?, withdrawn_at = NULL, "
+                    "confirmed_observation_id = ? WHERE change_id = ?",
+                    [c.sources, c.dissent, disputed, c.confirmed.observation_id, cid],
+                )
+            continue
+        inserts.append((cid, story_id, actor, issue, c.from_stance, c.to_stance, c.before.observation_id,
+                        c.first.observation_id, detected_at, run_id, c.confirmed.observation_id, c.sources,
+                        c.dissent, disputed))  # fmt: skip
+        recorded.append(cid)
+    gone = [cid for cid, row in existing.items() if cid not in found and not row[2]]
+    if gone:
+        con.execute(
+            "UPDATE stance_changes SET withdrawn_at = ? WHERE list_contains(?, change_id)",
+            [detected_at, gone],
+        )
     insert_rows(
         con,
         "stance_changes",
         ("change_id", "story_id", "actor_id", "issue_id", "from_stance", "to_stance",
-         "from_observation_id", "to_observation_id", "detected_at", "run_id"),
-        [(c.change_id, story_id, c.actor_id, c.issue_id, c.from_stance, c.to_stance,
-          c.from_observation_id, c.to_observation_id, detected_at, run_id) for c in changes],
+         "from_observation_id", "to_observation_id", "detected_at", "run_id", "confirmed_observation_id",
+         "sources", "dissent", "disputed"),
+        inserts,
     )  # fmt: skip
+    changes = _describe(con, [cid for cid in recorded if cid in news]) if announce else []
     _queue_change_alerts(con, story_id, changes, detected_at)
     return changes
+
+
+def _describe(con: duckdb.DuckDBPyConnection, change_ids: list[str]) -> list[StanceChange]:
+    """Stored changes with the evidence of their first report, for alerts and summaries."""
+    if not change_ids:
+        return []
+    rows = con.execute(
+        "SELECT c.change_id, c.actor_id, c.issue_id, c.from_stance, c.to_stance, c.from_observation_id, "
+        "c.to_observation_id, o.evidence, art.url, art.outlet, art.title, coalesce(a.name, c.actor_id), "
+        "c.sources, c.dissent, c.disputed "
+        "FROM stance_changes c JOIN stance_observations o ON o.observation_id = c.to_observation_id "
+        "JOIN articles art ON art.article_id = o.article_id "
+        "LEFT JOIN actors a ON a.story_id = c.story_id AND a.actor_id = c.actor_id "
+        "WHERE list_contains(?, c.change_id)",
+        [change_ids],
+    ).fetchall()
+    order = {cid: n for n, cid in enumerate(change_ids)}  # the timelines' order, not the table's
+    return sorted((StanceChange(*row) for row in rows), key=lambda c: order[c.change_id])
 
 
 def _queue_change_alerts(
@@ -348,11 +430,16 @@ def _queue_change_alerts(
     for c in changes:
         actor = c.actor_name
         title = f"{actor} changed stance on {c.issue_id}: {c.from_stance} -> {c.to_stance}"
+        if c.disputed:
+            title += " (disputed)"
+        sources = f"Reported by {c.sources} independent source{'s' if c.sources != 1 else ''}"
+        if c.disputed:
+            sources += f"; disputed: {c.dissent} still report {c.from_stance}"
         body = (
             f"{questions.get(c.issue_id, c.issue_id)}\n"
             f"{actor}: {c.from_stance} -> {c.to_stance}\n"
             f'Evidence: "{c.evidence}"\n'
-            f"Source: {c.outlet or 'unknown outlet'} - {c.title or ''}\n{c.url}"
+            f"Source: {c.outlet or 'unknown outlet'} - {c.title or ''}\n{c.url}\n{sources}"
         )
         rows.append(
             (
@@ -519,3 +606,68 @@ def mark_alert(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> None:
         "sent_at = CASE WHEN ? IN ('sent', 'logged') THEN now() ELSE sent_at END WHERE alert_id = ?",
         [delivery.status, delivery.error, list(delivery.delivered), delivery.status, delivery.alert_id],
     )
+
+
+@dataclass
+class RetagResult:
+    """What a retag replaced and found."""
+
+    articles: int = 0
+    mentions: int = 0
+    observations: int = 0
+    changes: int = 0  # changes the new tagging finds
+    new_changes: list[StanceChange] = field(default_factory=list)  # found now, never recorded before
+    withdrawn: int = 0  # recorded before, no longer found
+
+
+def replace_tagging(
+    con: duckdb.DuckDBPyConnection,
+    story_id: str,
+    taggings: dict[str, Tagging],
+    rules: ChangeRules = DEFAULT_RULES,
+) -> RetagResult:
+    """Replace every mention and observation of the story's articles with ``taggings``
+    (article id -> tagging), then recompute its stance changes, in one transaction.
+
+    Alerts are not queued: a change the old rules already announced keeps its key, and one
+    found only now is history, reported to the caller rather than sent.
+    """
+    at = now()
+    result = RetagResult(articles=len(taggings))
+    with transaction(con):
+        published = dict(
+            con.execute(
+                "SELECT article_id, published_at FROM articles WHERE story_id = ?", [story_id]
+            ).fetchall()
+        )
+        before = {
+            row[0]
+            for row in con.execute(
+                "SELECT change_id FROM stance_changes WHERE story_id = ? AND withdrawn_at IS NULL", [story_id]
+            ).fetchall()
+        }
+        known = {
+            row[0]
+            for row in con.execute(
+                "SELECT change_id FROM stance_changes WHERE story_id = ?", [story_id]
+            ).fetchall()
+        }
+        con.execute("DELETE FROM mentions WHERE story_id = ?", [story_id])
+        con.execute("DELETE FROM stance_observations WHERE story_id = ?", [story_id])
+        mentions, observations = [], []
+        for aid, tagging in taggings.items():
+            mentions.extend(mention_rows(story_id, aid, tagging))
+            observations.extend(observation_rows(story_id, aid, published.get(aid), at, tagging))
+        result.mentions = insert_rows(con, "mentions", MENTION_COLUMNS, mentions)
+        result.observations = insert_rows(con, "stance_observations", OBSERVATION_COLUMNS, observations)
+        _record_changes(con, story_id, set(), None, None, at, rules, announce=False)
+        after = {
+            row[0]
+            for row in con.execute(
+                "SELECT change_id FROM stance_changes WHERE story_id = ? AND withdrawn_at IS NULL", [story_id]
+            ).fetchall()
+        }
+    result.changes = len(after)
+    result.new_changes = _describe(con, sorted(after - known))
+    result.withdrawn = len(before - after)
+    return result

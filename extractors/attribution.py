@@ -1,0 +1,208 @@
+"""Who holds a stance that a sentence expresses: the speaker, the subject, or nobody.
+
+A sentence often names several actors, and only one of them holds the position its cue
+expresses. The rules, in order:
+1. a cue inside a quotation belongs to the quotation's speaker ("'...', Lavrov said");
+2. a cue inside reported speech belongs to the speaker ("Trump said the US would ..."),
+   unless the reported clause has another actor as its subject, who is then the holder
+   of a *claim* made by the speaker ("Zelensky said Moscow would never accept ...");
+   anonymous speakers (officials, critics, analysts) make the subject's stance a claim;
+3. otherwise the holder is the actor named right before the cue ("a US guarantee"), else
+   the first actor named before the cue in its clause who is not the object of a
+   preposition ("troops in Ukraine" hold no stance);
+4. a sentence that only reports what others believe ("is said to", "reportedly") makes the
+   stance a claim by the journalist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extractors.records import Actor, Mention
+from extractors.sentences import Sentence
+
+# How far around a name attribution looks, so that tagging stays linear in the text.
+WINDOW_CHARS = 80
+
+SPEECH_VERBS = (
+    r"said|says|say|told|tells|stated|states|responded|replied|added|warned|warns|warning|insisted|"
+    r"insists|argued|argues|declared|declares|announced|announces|pledged|pledges|promised|"
+    r"promises|confirmed|confirms|emphasi[sz]ed|stressed|stresses|signall?ed|signals|suggested|"
+    r"claimed|claims|vowed|vows|wrote|writes|posted|noted|reiterated|repeated|made clear|"
+    r"makes clear|indicated|indicates|hinted|admitted|acknowledged|conceded|explained|"
+    r"maintained|maintains|asserted|assured|reaffirmed|underlined|cautioned|threatened|"
+    r"believes|believed|thinks|accused|countered|retorted|dismissed|rejected|told reporters"
+)
+_VERB = rf"(?:{SPEECH_VERBS})\b"
+# Between a speaker's name and the verb: "has", "also", "on Tuesday", a role in commas.
+_SPEAKER_GAP = (
+    r"(?:\s*,[^,]{1,60},)?\s*(?:(?:has|have|had|also|again|then|later|once|previously|repeatedly|"
+    r"publicly|flatly|on\s+\w+|in\s+a\s+\w+(?:\s+\w+)?|officials?|spokes(?:man|woman|person)|"
+    r"sources?|diplomats?|ministers?|government|leaders?|envoys?)\s+)*"
+)
+_SPEAKER_AFTER = re.compile(rf"{_SPEAKER_GAP}{_VERB}")
+_VERB_BEFORE = re.compile(rf"\b{_VERB}\s*(?:on\s+\w+\s+)?$|\b[Aa]ccording\s+to\s+$")
+# Speakers who are not actors: what they say about an actor is a claim.
+_ANONYMOUS = re.compile(
+    rf"\b(?:critics|analysts|experts|observers|commentators|diplomats|officials|sources|"
+    rf"insiders|people\s+familiar\s+with[^,]{{0,40}}|some|many|others|opponents|allies|"
+    rf"a\s+(?:senior\s+)?(?:official|diplomat|source))\s+(?:have\s+|had\s+)?{_VERB}",
+    re.IGNORECASE,
+)
+_HEARSAY = re.compile(
+    r"\b(?:is|are|was|were)\s+(?:said|understood|believed|thought|reported|expected)\s+to\b|"
+    r"\breportedly\b|\ballegedly\b|\bit\s+is\s+(?:understood|believed)\b",
+    re.IGNORECASE,
+)
+_PREPOSITION_BEFORE = re.compile(
+    r"\b(?:from|to|in|into|with|against|for|of|on|by|about|at|over|between|among|towards?"
+    r"|than|like|as|inside|across|within|without|onto|including|involving|and)\s+"
+    r"(?:the\s+|a\s+|an\s+)?$",
+    re.IGNORECASE,
+)
+_ADJACENT_GAP = re.compile(r"^[\s,]*(?:[A-Za-z-]+\s+){0,2}$")
+# Clause breaks: a stance after "but" or "while" has its own subject.
+_CLAUSE_BREAK = re.compile(r";|,?\s+(?:but|while|whereas|although|though|yet)\s+|\s+—\s+|\s+-\s+")
+_QUOTES = re.compile(r"[\"“]([^\"“”]{3,}?)[\"”]|(?<![\w])['‘]([^'‘’]{3,}?)['’](?![\w])")
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a stance, how that was found, and whose word it is."""
+
+    mention: Mention
+    how: str  # quote | speaker | adjacent | subject
+    attribution: str = "own"  # own | claim
+    claimed_by: str | None = None  # the actor id, or "journalist", or "others"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A stretch of a sentence that reports someone's words."""
+
+    start: int
+    end: int
+    speaker: Mention | None  # None for anonymous speakers
+    quoted: bool = False
+
+
+def frames(norm: str, sentence: Sentence, mentions: list[Mention]) -> list[Frame]:
+    """The quotations and reported speech in a sentence, with their speakers."""
+    found: list[Frame] = []
+    for quote in _QUOTES.finditer(norm, sentence.start, sentence.end):
+        speaker = _quote_speaker(norm, sentence, quote.start(), quote.end(), mentions)
+        if speaker is not None:
+            found.append(Frame(quote.start(), quote.end(), speaker, quoted=True))
+    for mention in mentions:
+        after = _SPEAKER_AFTER.match(norm, mention.end, min(sentence.end, mention.end + WINDOW_CHARS))
+        if after:
+            if _PREPOSITION_BEFORE.search(norm, max(sentence.start, mention.start - 30), mention.start):
+                continue  # "troops from Britain said" names who, not who speaks
+            # The reported words follow the verb, or came before it ("..., Lavrov said.").
+            tail = norm[after.end() : sentence.end].strip(" ,.:")
+            if len(tail.split()) >= 3:
+                found.append(Frame(after.end(), sentence.end, mention))
+            else:
+                found.append(Frame(sentence.start, mention.start, mention))
+            continue
+        before = _VERB_BEFORE.search(norm, max(sentence.start, mention.start - 30), mention.start)
+        if before:  # "..., said Lavrov" or "according to the Kremlin, ..."
+            if before.group().lower().startswith("according"):
+                found.append(Frame(sentence.start, sentence.end, mention))
+            else:
+                found.append(Frame(sentence.start, before.start(), mention))
+    for anonymous in _ANONYMOUS.finditer(norm, sentence.start, sentence.end):
+        found.append(Frame(anonymous.end(), sentence.end, None))
+    return found
+
+
+def _quote_speaker(
+    norm: str, sentence: Sentence, start: int, end: int, mentions: list[Mention]
+) -> Mention | None:
+    # '"...", Lavrov said' / '"...," said Lavrov' / 'Lavrov said: "..."'
+    for mention in mentions:
+        if end <= mention.start <= end + 40:
+            gap = norm[end : mention.start]
+            if re.fullmatch(rf"[\s,.]*(?:{_VERB}\s+)?(?:the\s+)?", gap, re.IGNORECASE) and (
+                _VERB_BEFORE.search(gap) or _SPEAKER_AFTER.match(norm, mention.end, sentence.end)
+            ):
+                return mention
+        if start - 60 <= mention.end <= start:
+            gap = norm[mention.end : start]
+            if _SPEAKER_AFTER.match(gap) and re.search(r"[:,]?\s*(?:that\s+)?$", gap):
+                return mention
+    return None
+
+
+def find_holder(
+    norm: str,
+    sentence: Sentence,
+    mentions: list[Mention],
+    cue_start: int,
+    cue_end: int,
+    actors: dict[str, Actor],
+) -> Holder | None:
+    """The actor who holds the stance the cue at ``cue_start`` expresses, if any."""
+    # A name inside the cue ("no US troops") is part of the wording, not the holder.
+    mentions = [m for m in mentions if not (cue_start <= m.start < cue_end)]
+    around = frames(norm, sentence, mentions)
+    inside = [f for f in around if f.start <= cue_start < f.end]
+    # The innermost report wins: a quotation within reported speech is the quoted speaker's.
+    inside.sort(key=lambda f: (not f.quoted, f.end - f.start))
+    for frame in inside:
+        clause = _clause_start(norm, frame.start, cue_start)
+        subject = _subject(norm, sentence, mentions, clause, cue_start, frame.speaker)
+        if frame.speaker is None:
+            if subject is None:
+                continue
+            return Holder(subject[0], subject[1], "claim", "others")
+        if subject is not None and not _same_side(frame.speaker.actor_id, subject[0].actor_id, actors):
+            return Holder(subject[0], subject[1], "claim", frame.speaker.actor_id)
+        return Holder(frame.speaker, "quote" if frame.quoted else "speaker")
+    start = _clause_start(norm, sentence.start, cue_start)
+    subject = _subject(norm, sentence, mentions, start, cue_start, None)
+    if subject is None:
+        return None
+    if _HEARSAY.search(norm, sentence.start, sentence.end):
+        return Holder(subject[0], subject[1], "claim", "journalist")
+    return Holder(subject[0], subject[1])
+
+
+def _clause_start(norm: str, start: int, cue_start: int) -> int:
+    breaks = list(_CLAUSE_BREAK.finditer(norm, start, cue_start))
+    return breaks[-1].end() if breaks else start
+
+
+def _subject(
+    norm: str,
+    sentence: Sentence,
+    mentions: list[Mention],
+    start: int,
+    cue_start: int,
+    speaker: Mention | None,
+) -> tuple[Mention, str] | None:
+    free = [
+        m
+        for m in mentions
+        if start <= m.start
+        and m.end <= cue_start
+        and m is not speaker
+        and not _PREPOSITION_BEFORE.search(norm, max(sentence.start, m.start - WINDOW_CHARS), m.start)
+    ]
+    for mention in reversed(free):
+        if cue_start - mention.end <= WINDOW_CHARS and _ADJACENT_GAP.match(norm[mention.end : cue_start]):
+            return mention, "adjacent"
+    return (free[0], "subject") if free else None
+
+
+def _same_side(speaker: str, subject: str, actors: dict[str, Actor]) -> bool:
+    """Whether one actor speaks for the other (Lavrov for Russia, Trump for the US)."""
+    if speaker == subject:
+        return True
+    a, b = actors.get(speaker), actors.get(subject)
+    sides = {speaker, subject}
+    return bool(
+        (a and a.affiliation in sides) or (b and b.affiliation in sides)
+        or (a and b and a.affiliation and a.affiliation == b.affiliation)
+    )  # fmt: skip
