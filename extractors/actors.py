@@ -3,7 +3,9 @@ and short forms of a person's name after the full name has appeared."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from functools import lru_cache
 
 from extractors.phrases import name_key, names_pattern, normalise
 from extractors.records import Actor, Mention
@@ -48,11 +50,13 @@ def find_mentions(
 ) -> list[Mention]:
     """Every mention of an actor in ``text``, sentence by sentence, in reading order."""
     forms = surface_forms(actors, published.date() if published else None)
+    officials_of = {d: a.id for a in actors for d in a.demonyms}
     pattern = names_pattern(tuple(forms))
     if pattern is None:
         return []
     norm = normalise(text)
     mentions = []
+    officials = _officials_pattern(actors)
     introduced: set[str] = set()  # actors named in full so far: their short forms now count
     for sentence in sentences:
         for match in pattern.finditer(norm, sentence.start, sentence.end):
@@ -73,4 +77,38 @@ def find_mentions(
                     how=how,
                 )
             )
+        if officials is not None:
+            taken = [(m.start, m.end) for m in mentions if m.sentence_index == sentence.index]
+            for match in officials.finditer(norm, sentence.start, sentence.end):
+                if any(a <= match.start() < b for a, b in taken):
+                    continue  # part of a longer name ("Russian President" is Putin)
+                mentions.append(
+                    Mention(
+                        actor_id=officials_of[match.group(1)],
+                        sentence_index=sentence.index,
+                        start=match.start(1),
+                        end=match.end(1),
+                        surface=text[match.start(1) : match.end(1)],
+                        how="official",
+                    )
+                )
+        mentions.sort(key=lambda m: (m.sentence_index, m.start))
     return mentions
+
+
+# What follows a demonym when it names the state's people: "German officials", "Russian
+# Foreign Ministry spokeswoman Maria Zakharova", "French government sources".
+_OFFICIAL_NOUNS = (
+    r"officials?|ministers?|ministry|government|chancellor|spokes(?:man|woman|person)|envoys?|"
+    r"diplomats?|sources|authorities|negotiators?|defen[cs]e\s+secretary|foreign\s+secretary|"
+    r"secretary|aide|ambassador|leaders?|administration"
+)
+
+
+@lru_cache(maxsize=64)
+def _officials_pattern(actors: tuple[Actor, ...]) -> re.Pattern[str] | None:
+    demonyms = sorted({d for a in actors for d in a.demonyms}, key=len, reverse=True)
+    if not demonyms:
+        return None
+    names = "|".join(re.escape(d) for d in demonyms)
+    return re.compile(rf"(?<![\w.])({names})(?:\s+[A-Z][\w'-]+){{0,3}}\s+(?i:{_OFFICIAL_NOUNS})\b")

@@ -36,13 +36,21 @@ SPEECH_VERBS = (
 )
 _VERB = rf"(?:{SPEECH_VERBS})\b"
 # Between a speaker's name and the verb: "has", "also", "on Tuesday", a role in commas.
+# Between a speaker's name and the verb: "has", "also", "on Tuesday", a role in commas, or
+# a title and a name ("Russia's foreign minister", "US Defence Secretary Pete Hegseth").
+TITLE_WORDS = (
+    r"officials?|spokes(?:man|woman|person)|sources?|diplomats?|ministers?|ministry|government|"
+    r"leaders?|envoys?|secretary|chancellor|president|prime|foreign|defen[cs]e|deputy|aide|adviser|"
+    r"advisor|ambassador|state|department|chief|special|senior|top|vice|press|office|"
+    r"administration|authorities|negotiators?"
+)
 _SPEAKER_GAP = (
     r"(?:\s*,[^,]{1,60},)?\s*(?:(?:has|have|had|also|again|then|later|once|previously|repeatedly|"
-    r"publicly|flatly|on\s+\w+|in\s+a\s+\w+(?:\s+\w+)?|officials?|spokes(?:man|woman|person)|"
-    r"sources?|diplomats?|ministers?|government|leaders?|envoys?)\s+)*"
+    rf"publicly|flatly|on\s+\w+|in\s+a\s+\w+(?:\s+\w+)?|{TITLE_WORDS}|[A-Z][\w'-]+)\s+)*"
 )
 _SPEAKER_AFTER = re.compile(rf"{_SPEAKER_GAP}{_VERB}")
-_VERB_BEFORE = re.compile(rf"\b{_VERB}\s*(?:on\s+\w+\s+)?$|\b[Aa]ccording\s+to\s+$")
+# "..., said Lavrov" (after a comma or a quotation), or "according to the Kremlin".
+_VERB_BEFORE = re.compile(rf"[,\"”’']\s*{_VERB}\s*(?:on\s+\w+\s+)?$|\b[Aa]ccording\s+to\s+$")
 # Speakers who are not actors: what they say about an actor is a claim.
 _ANONYMOUS = re.compile(
     rf"\b(?:critics|analysts|experts|observers|commentators|diplomats|officials|sources|"
@@ -61,9 +69,13 @@ _PREPOSITION_BEFORE = re.compile(
     r"(?:the\s+|a\s+|an\s+)?$",
     re.IGNORECASE,
 )
+_COLON = re.compile(r"\s*:\s")
+_AND = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)(?:the\s+)?")
 _ADJACENT_GAP = re.compile(r"^[\s,]*(?:[A-Za-z-]+\s+){0,2}$")
 # Clause breaks: a stance after "but" or "while" has its own subject.
-_CLAUSE_BREAK = re.compile(r";|,?\s+(?:but|while|whereas|although|though|yet)\s+|\s+—\s+|\s+-\s+")
+_CLAUSE_BREAK = re.compile(
+    r";|,\s+and\s+|,?\s+(?:but|while|whereas|although|though|yet|as(?!\s+(?:part|well|long|soon|much|many|a\s+result)\b))\s+|\s+—\s+|\s+-\s+"
+)
 _QUOTES = re.compile(r"[\"“]([^\"“”]{3,}?)[\"”]|(?<![\w])['‘]([^'‘’]{3,}?)['’](?![\w])")
 
 
@@ -112,6 +124,9 @@ def frames(norm: str, sentence: Sentence, mentions: list[Mention]) -> list[Frame
                 found.append(Frame(sentence.start, sentence.end, mention))
             else:
                 found.append(Frame(sentence.start, before.start(), mention))
+    first = mentions[0] if mentions else None
+    if first is not None and first.start == sentence.start and _COLON.match(norm, first.end, sentence.end):
+        found.append(Frame(first.end, sentence.end, first))  # a headline's "Starmer: UK ready to ..."
     for anonymous in _ANONYMOUS.finditer(norm, sentence.start, sentence.end):
         found.append(Frame(anonymous.end(), sentence.end, None))
     return found
@@ -135,41 +150,64 @@ def _quote_speaker(
     return None
 
 
-def find_holder(
+def find_holders(
     norm: str,
     sentence: Sentence,
     mentions: list[Mention],
     cue_start: int,
     cue_end: int,
     actors: dict[str, Actor],
-) -> Holder | None:
-    """The actor who holds the stance the cue at ``cue_start`` expresses, if any."""
+    around: list[Frame] | None = None,
+) -> list[Holder]:
+    """The actors who hold the stance the cue at ``cue_start`` expresses (several when
+    coordinated: "France and Britain signed ..."), or none.
+
+    ``around`` are the sentence's frames (see :func:`frames`), when already known.
+    """
     # A name inside the cue ("no US troops") is part of the wording, not the holder.
     mentions = [m for m in mentions if not (cue_start <= m.start < cue_end)]
-    around = frames(norm, sentence, mentions)
-    inside = [f for f in around if f.start <= cue_start < f.end]
+    if around is None:
+        around = frames(norm, sentence, mentions)
+    inside = [
+        f for f in around if f.start <= cue_start < f.end and (f.speaker is None or f.speaker in mentions)
+    ]
     # The innermost report wins: a quotation within reported speech is the quoted speaker's.
     inside.sort(key=lambda f: (not f.quoted, f.end - f.start))
     for frame in inside:
-        clause = _clause_start(norm, frame.start, cue_start)
+        clause = clause_start(norm, frame.start, cue_start)
         subject = _subject(norm, sentence, mentions, clause, cue_start, frame.speaker)
         if frame.speaker is None:
             if subject is None:
                 continue
-            return Holder(subject[0], subject[1], "claim", "others")
-        if subject is not None and not _same_side(frame.speaker.actor_id, subject[0].actor_id, actors):
-            return Holder(subject[0], subject[1], "claim", frame.speaker.actor_id)
-        return Holder(frame.speaker, "quote" if frame.quoted else "speaker")
-    start = _clause_start(norm, sentence.start, cue_start)
+            return [Holder(m, subject[1], "claim", "others") for m in subject[0]]
+        speaker = frame.speaker
+        how = "quote" if frame.quoted else "speaker"
+        if subject is not None and not any(
+            _same_side(speaker.actor_id, m.actor_id, actors) for m in subject[0]
+        ):
+            return [Holder(m, subject[1], "claim", speaker.actor_id) for m in subject[0]]
+        # One side speaking of itself: the person who speaks for it holds the stance
+        # ("the Kremlin said Putin would never accept ...", "Peskov said Moscow ...").
+        voices = [
+            speaker,
+            *(f.speaker for f in inside if f.speaker is not None),
+            *(subject[0] if subject else []),
+        ]
+        for person in voices:
+            if _kind(person, actors) == "person" and _same_side(speaker.actor_id, person.actor_id, actors):
+                return [Holder(person, how)]
+        return [Holder(speaker, how)]
+    start = clause_start(norm, sentence.start, cue_start)
     subject = _subject(norm, sentence, mentions, start, cue_start, None)
     if subject is None:
-        return None
+        return []
     if _HEARSAY.search(norm, sentence.start, sentence.end):
-        return Holder(subject[0], subject[1], "claim", "journalist")
-    return Holder(subject[0], subject[1])
+        return [Holder(m, subject[1], "claim", "journalist") for m in subject[0]]
+    return [Holder(m, subject[1]) for m in subject[0]]
 
 
-def _clause_start(norm: str, start: int, cue_start: int) -> int:
+def clause_start(norm: str, start: int, cue_start: int) -> int:
+    """Where the clause that holds ``cue_start`` begins ("..., but Berlin refused ...")."""
     breaks = list(_CLAUSE_BREAK.finditer(norm, start, cue_start))
     return breaks[-1].end() if breaks else start
 
@@ -181,19 +219,32 @@ def _subject(
     start: int,
     cue_start: int,
     speaker: Mention | None,
-) -> tuple[Mention, str] | None:
+) -> tuple[list[Mention], str] | None:
+    """The clause's subject before the cue, with the actors coordinated with it."""
+    before = [m for m in mentions if start <= m.start and m.end <= cue_start and m is not speaker]
     free = [
         m
-        for m in mentions
-        if start <= m.start
-        and m.end <= cue_start
-        and m is not speaker
-        and not _PREPOSITION_BEFORE.search(norm, max(sentence.start, m.start - WINDOW_CHARS), m.start)
+        for m in before
+        if not _PREPOSITION_BEFORE.search(norm, max(sentence.start, m.start - WINDOW_CHARS), m.start)
     ]
     for mention in reversed(free):
         if cue_start - mention.end <= WINDOW_CHARS and _ADJACENT_GAP.match(norm[mention.end : cue_start]):
-            return mention, "adjacent"
-    return (free[0], "subject") if free else None
+            return _coordinated(norm, mention, before), "adjacent"
+    return (_coordinated(norm, free[0], before), "subject") if free else None
+
+
+def _coordinated(norm: str, head: Mention, mentions: list[Mention]) -> list[Mention]:
+    """``head`` and the actors joined to it by "and" or commas ("Zelensky, Macron and Starmer")."""
+    chain = [head]
+    for mention in mentions:
+        if mention.start > chain[-1].end and _AND.fullmatch(norm, chain[-1].end, mention.start):
+            chain.append(mention)
+    return list({m.actor_id: m for m in chain}.values())
+
+
+def _kind(mention: Mention, actors: dict[str, Actor]) -> str:
+    actor = actors.get(mention.actor_id)
+    return actor.kind if actor else ""
 
 
 def _same_side(speaker: str, subject: str, actors: dict[str, Actor]) -> bool:

@@ -30,6 +30,7 @@ class Actor:
     aliases: tuple[str, ...] = ()
     roles: tuple[Role, ...] = ()
     metonyms: tuple[str, ...] = ()  # places and buildings that stand for it ("the Kremlin")
+    demonyms: tuple[str, ...] = ()  # "German": names the state in "German officials said"
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,14 @@ class Issue:
     cues: dict[str, tuple[str, ...]]  # label -> cue phrases
     negation: dict[str, str] = field(default_factory=dict)  # label -> label when negated
     negators: tuple[str, ...] = ()  # phrases that negate a cue just after them
+    softeners: tuple[str, ...] = ()  # phrases that hold back from a cue just after them ("declined to")
+    softened: dict[str, str] = field(default_factory=dict)  # label -> label when softened
     hedges: tuple[str, ...] = ()  # phrases that make a cue just after them tentative ("might")
     hedged: dict[str, str] = field(default_factory=dict)  # label -> label when hedged
     conditions: tuple[str, ...] = ()  # phrases that make a position conditional ("only if")
     conditional: dict[str, str] = field(default_factory=dict)  # label -> label under a condition
+    holders: tuple[str, ...] = ()  # only these actors (or those affiliated with them) hold a stance
+    not_holders: tuple[str, ...] = ()  # these actors (and their people) are left to other issues
 
     @property
     def labels(self) -> tuple[str, ...]:

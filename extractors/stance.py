@@ -19,9 +19,9 @@ import re
 from datetime import datetime
 
 from extractors.actors import find_mentions
-from extractors.attribution import WINDOW_CHARS, find_holder
+from extractors.attribution import WINDOW_CHARS, Holder, clause_start, find_holders, frames
 from extractors.phrases import exact_pattern, normalise, terms_pattern
-from extractors.records import Issue, Mention, StanceObservation, Story, Tagging
+from extractors.records import Actor, Issue, Mention, StanceObservation, Story, Tagging
 from extractors.sentences import Sentence, split_sentences
 
 TAGGER_VERSION = "2"
@@ -36,7 +36,7 @@ SOURCE_WEIGHT = {"page": 1.0, "seed": 1.0, "feed": 0.85}
 # A headline states a position in few words, often without saying who said so.
 HEADLINE_WEIGHT = 0.8
 # What a qualifier does to the confidence of the stance it qualifies.
-QUALIFIER_WEIGHT = {"negated": 1.0, "hedged": 0.7, "conditional": 0.8, "claim": 0.8}
+QUALIFIER_WEIGHT = {"negated": 1.0, "softened": 0.9, "hedged": 0.7, "conditional": 0.8, "claim": 0.8}
 
 
 def rules_version(story: Story) -> str:
@@ -97,41 +97,90 @@ def _observe(
         present = by_sentence.get(sentence.index)
         if not present or sentence.end - sentence.start > MAX_SENTENCE_CHARS:
             continue
+        around = frames(norm, sentence, present)
+        topics = {i.id: _topic_spans(norm, sentence, i) for i in story.issues}
         for issue in story.issues:
-            topic = terms_pattern(issue.topic)
-            if topic is None or not topic.search(norm, sentence.start, sentence.end):
+            if not topics[issue.id]:
                 continue
             held: set[str] = set()
+            clauses_used: set[int] = set()
             for cue, label in _cues(norm, sentence, issue):
-                holder = find_holder(norm, sentence, present, cue.start(), cue.end(), actors)
-                if holder is None or holder.mention.actor_id in held:
+                if not _about(issue, cue, topics):
+                    continue  # the cue's object is another issue's ("ruled out a US guarantee")
+                clause = clause_start(norm, sentence.start, cue.start())
+                if clause in clauses_used:
+                    continue  # one stance per issue and clause: later cues are its objects
+                holders = [
+                    h
+                    for h in find_holders(norm, sentence, present, cue.start(), cue.end(), actors, around)
+                    if _may_hold(actors[h.mention.actor_id], issue) and h.mention.actor_id not in held
+                ]
+                if not holders:
                     continue
-                held.add(holder.mention.actor_id)
+                clauses_used.add(clause)
                 label, qualifiers = _qualify(norm, sentence, cue, label, issue)
-                if holder.attribution == "claim":
-                    qualifiers = (*qualifiers, "claim")
-                confidence = CONFIDENCE[holder.how] * weight
-                for qualifier in qualifiers:
-                    confidence *= QUALIFIER_WEIGHT.get(qualifier, 1.0)
-                observations.append(
-                    StanceObservation(
-                        actor_id=holder.mention.actor_id,
-                        issue_id=issue.id,
-                        stance=label,
-                        confidence=round(confidence, 3),
-                        evidence=sentence.text,
-                        sentence_index=sentence.index,
-                        start=sentence.start,
-                        end=sentence.end,
-                        cue=cue.group(),
-                        rules_version=version,
-                        attribution=holder.attribution,
-                        claimed_by=holder.claimed_by,
-                        part=part,
-                        qualifiers=tuple(q for q in qualifiers if q != "claim"),
+                for holder in holders:
+                    held.add(holder.mention.actor_id)
+                    observations.append(
+                        _observation(holder, issue, label, qualifiers, weight, sentence, cue, version, part)
                     )
-                )
     return observations
+
+
+def _observation(
+    holder: Holder,
+    issue: Issue,
+    label: str,
+    qualifiers: tuple[str, ...],
+    weight: float,
+    sentence: Sentence,
+    cue: re.Match,
+    version: str,
+    part: str,
+) -> StanceObservation:
+    confidence = CONFIDENCE[holder.how] * weight
+    for qualifier in (*qualifiers, "claim") if holder.attribution == "claim" else qualifiers:
+        confidence *= QUALIFIER_WEIGHT.get(qualifier, 1.0)
+    return StanceObservation(
+        actor_id=holder.mention.actor_id,
+        issue_id=issue.id,
+        stance=label,
+        confidence=round(confidence, 3),
+        evidence=sentence.text,
+        sentence_index=sentence.index,
+        start=sentence.start,
+        end=sentence.end,
+        cue=cue.group(),
+        rules_version=version,
+        attribution=holder.attribution,
+        claimed_by=holder.claimed_by,
+        part=part,
+        qualifiers=qualifiers,
+    )
+
+
+def _topic_spans(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[int, int]]:
+    pattern = terms_pattern(issue.topic)
+    return [m.span() for m in pattern.finditer(norm, sentence.start, sentence.end)] if pattern else []
+
+
+def _about(issue: Issue, cue: re.Match, topics: dict[str, list[tuple[int, int]]]) -> bool:
+    """Whether the cue speaks to ``issue``: its own topic is named in or after it no later
+    than another issue's topic (one that is not also its own) after the cue."""
+    mine = topics[issue.id]
+    own = [start for start, _ in mine if start >= cue.start()]
+    if not own:
+        return True  # the topic came before the cue ("troops ... which it opposes")
+    if own[0] < cue.end():
+        return True  # the cue names the topic itself ("send troops")
+    others = [
+        start
+        for other, spans in topics.items()
+        if other != issue.id
+        for start, end in spans
+        if start >= cue.end() and not any(a < end and start < b for a, b in mine)
+    ]
+    return not others or own[0] <= min(others)
 
 
 def _cues(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[re.Match, str]]:
@@ -154,8 +203,11 @@ def _qualify(
 ) -> tuple[str, tuple[str, ...]]:
     """The label after negation, hedging and conditions, and which of them applied."""
     qualifiers: list[str] = []
-    if label in issue.negation and _just_before(norm, sentence.start, cue.start(), issue.negators):
-        label = issue.negation[label]
+    if _just_before(norm, sentence.start, cue.start(), issue.softeners):
+        label = issue.softened.get(label, label)
+        qualifiers.append("softened")
+    elif _just_before(norm, sentence.start, cue.start(), issue.negators):
+        label = issue.negation.get(label, label)
         qualifiers.append("negated")
     if _just_before(norm, sentence.start, cue.start(), issue.hedges):
         label = issue.hedged.get(label, label)
@@ -174,3 +226,11 @@ def _just_before(norm: str, sentence_start: int, cue_start: int, phrases: tuple[
     before = norm[max(sentence_start, cue_start - WINDOW_CHARS) : cue_start]
     found = list(pattern.finditer(before))
     return bool(found) and len(before[found[-1].end() :].split()) <= QUALIFIER_WINDOW_WORDS
+
+
+def _may_hold(actor: Actor, issue: Issue) -> bool:
+    """Whether the issue's files let this actor hold a stance on it."""
+    sides = {actor.id, actor.affiliation}
+    if issue.holders and not sides & set(issue.holders):
+        return False
+    return not sides & set(issue.not_holders)

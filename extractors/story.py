@@ -191,6 +191,7 @@ def _load_actors(doc: Any, path: Path) -> tuple[Actor, ...]:
                 aliases=_strings(entry.get("aliases"), path, f"{where}: aliases"),
                 roles=tuple(roles),
                 metonyms=_strings(entry.get("metonyms"), path, f"{where}: metonyms"),
+                demonyms=_strings(entry.get("demonyms"), path, f"{where}: demonyms"),
             )
         )
     return tuple(actors)
@@ -201,6 +202,7 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
     shared = _mapping(doc, path)
     negators = _strings(shared.get("negators"), path, "negators")
     hedges = _strings(shared.get("hedges"), path, "hedges")
+    softeners = _strings(shared.get("softeners"), path, "softeners")
     conditions = _strings(shared.get("conditions"), path, "conditions")
     for entry in _entries(doc, "issues", path):
         issue_id = str(_required(entry, "id", path, "issue:"))
@@ -219,10 +221,14 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
                 cues=cue_map,
                 negation=_label_map(entry, "negation", cue_map, path, where),
                 negators=negators,
+                softeners=softeners,
+                softened=_label_map(entry, "softened", cue_map, path, where),
                 hedges=hedges,
                 hedged=_label_map(entry, "hedged", cue_map, path, where),
                 conditions=conditions,
                 conditional=_label_map(entry, "conditional", cue_map, path, where),
+                holders=_strings(entry.get("holders"), path, f"{where}: holders"),
+                not_holders=_strings(entry.get("not_holders"), path, f"{where}: not_holders"),
             )
         )
     return tuple(issues)

@@ -47,8 +47,10 @@ def test_seed_story_loads_its_actors_issues_and_feeds() -> None:
     ]
     guarantee = story.issue("us-security-guarantee")
     assert set(guarantee.labels) == {"support", "oppose", "noncommittal"}
-    assert guarantee.negation == {"support": "noncommittal"}
-    assert "stopped short of" in guarantee.negators  # negators apply to every issue
+    assert guarantee.negation == {"support": "oppose"}  # "will not provide"
+    assert guarantee.softened == {"support": "noncommittal"}  # "stopped short of providing"
+    assert "stopped short of" in guarantee.softeners  # softeners apply to every issue
+    assert guarantee.holders == ("us",)
 
     assert len(story.feeds) >= 8
     assert any(feed.kind == "search" for feed in story.feeds)
