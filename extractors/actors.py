@@ -36,6 +36,8 @@ def surface_forms(actors: tuple[Actor, ...], when: date | None) -> dict[str, tup
                 (role.since is None or role.since <= when) and (role.until is None or when <= role.until)
             ):
                 forms[name_key(role.title)] = (actor.id, "role")
+                # "the Kremlin spokesman" must not read as "the Kremlin" and a spokesman.
+                forms.setdefault(name_key(f"the {role.title}"), (actor.id, "role"))
         for alias in actor.aliases:
             forms[name_key(alias)] = (actor.id, "alias")
         forms[name_key(actor.name)] = (actor.id, "name")

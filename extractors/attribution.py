@@ -69,14 +69,31 @@ _PREPOSITION_BEFORE = re.compile(
     r"(?:the\s+|a\s+|an\s+)?$",
     re.IGNORECASE,
 )
+_PARTICIPLE = re.compile(
+    r"(?:,\s+|\b(?:before|after|while|when)\s+)(?:telling|saying|adding|warning|insisting|arguing|"
+    r"stressing|noting|announcing|declaring|repeating|confirming)\b",
+    re.IGNORECASE,
+)
+# Hopes and demands are not positions: "Zelensky said he hoped Washington would back ...".
+_DESIRE = re.compile(
+    r"\b(?:hoped?|hopes|hoping|urged?|urges|urging|called\s+on|calls\s+on|wants?|wanted|asked|asks|"
+    r"pressed|pressing|appealed\s+to|demanded|demands)\b",
+    re.IGNORECASE,
+)
 _COLON = re.compile(r"\s*:\s")
 _AND = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)(?:the\s+)?")
+# Before a speaker, "and" and "as" join clauses ("Britain and France said", "as Lavrov said").
+_OBJECT_BEFORE = re.compile(
+    _PREPOSITION_BEFORE.pattern.replace("|involving|and)", "|involving)").replace("|like|as|", "|like|"),
+    re.IGNORECASE,
+)
 _ADJACENT_GAP = re.compile(r"^[\s,]*(?:[A-Za-z-]+\s+){0,2}$")
 # Clause breaks: a stance after "but" or "while" has its own subject.
 _CLAUSE_BREAK = re.compile(
-    r";|,\s+and\s+|,?\s+(?:but|while|whereas|although|though|yet|as(?!\s+(?:part|well|long|soon|much|many|a\s+result)\b))\s+|\s+—\s+|\s+-\s+"
+    r";|,\s+and\s+|,?\s+(?:but|while|whereas|although|though|yet|as(?!\s+(?:part|well|long|soon|much|many|a|an|the|if|though)\b))\s+|\s+—\s+|\s+-\s+"
 )
-_QUOTES = re.compile(r"[\"“]([^\"“”]{3,}?)[\"”]|(?<![\w])['‘]([^'‘’]{3,}?)['’](?![\w])")
+# Single quotes may hold apostrophes ("'It's a question for later,' Peskov said").
+_QUOTES = re.compile(r"[\"“]([^\"“”]{3,}?)[\"”]|(?<![\w])['‘]((?:[^'‘’]|(?<=\w)['’](?=\w)){3,}?)['’](?![\w])")
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,7 @@ class Holder:
     how: str  # quote | speaker | adjacent | subject
     attribution: str = "own"  # own | claim
     claimed_by: str | None = None  # the actor id, or "journalist", or "others"
+    fallback: bool = False  # holds only if none of the holders before it may hold the issue
 
 
 @dataclass(frozen=True)
@@ -109,7 +127,7 @@ def frames(norm: str, sentence: Sentence, mentions: list[Mention]) -> list[Frame
     for mention in mentions:
         after = _SPEAKER_AFTER.match(norm, mention.end, min(sentence.end, mention.end + WINDOW_CHARS))
         if after:
-            if _PREPOSITION_BEFORE.search(norm, max(sentence.start, mention.start - 30), mention.start):
+            if _OBJECT_BEFORE.search(norm, max(sentence.start, mention.start - 30), mention.start):
                 continue  # "troops from Britain said" names who, not who speaks
             # The reported words follow the verb, or came before it ("..., Lavrov said.").
             tail = norm[after.end() : sentence.end].strip(" ,.:")
@@ -124,6 +142,11 @@ def frames(norm: str, sentence: Sentence, mentions: list[Mention]) -> list[Frame
                 found.append(Frame(sentence.start, sentence.end, mention))
             else:
                 found.append(Frame(sentence.start, before.start(), mention))
+    for participle in _PARTICIPLE.finditer(norm, sentence.start, sentence.end):
+        # "Lavrov spoke ..., telling reporters that ...": the sentence's subject speaks.
+        subject = next((m for m in mentions if m.end <= participle.start()), None)
+        if subject is not None and not _OBJECT_BEFORE.search(norm, sentence.start, subject.start):
+            found.append(Frame(participle.end(), sentence.end, subject))
     first = mentions[0] if mentions else None
     if first is not None and first.start == sentence.start and _COLON.match(norm, first.end, sentence.end):
         found.append(Frame(first.end, sentence.end, first))  # a headline's "Starmer: UK ready to ..."
@@ -182,10 +205,15 @@ def find_holders(
             return [Holder(m, subject[1], "claim", "others") for m in subject[0]]
         speaker = frame.speaker
         how = "quote" if frame.quoted else "speaker"
+        if subject is not None and _DESIRE.search(norm, frame.start, subject[0][0].start):
+            subject = None  # what the speaker wants of others is not their position
         if subject is not None and not any(
             _same_side(speaker.actor_id, m.actor_id, actors) for m in subject[0]
         ):
-            return [Holder(m, subject[1], "claim", speaker.actor_id) for m in subject[0]]
+            claims = [Holder(m, subject[1], "claim", speaker.actor_id) for m in subject[0]]
+            # When the issue cannot be held by those named, the words are the speaker's own
+            # ("Lavrov said Britain had no right to send troops").
+            return [*claims, Holder(speaker, how, "own", None, fallback=True)]
         # One side speaking of itself: the person who speaks for it holds the stance
         # ("the Kremlin said Putin would never accept ...", "Peskov said Moscow ...").
         voices = [
