@@ -9,11 +9,12 @@ so a second DNS answer cannot swap in another one.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
-import anyio
 import httpcore
 import httpx
 
@@ -35,14 +36,20 @@ def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
     return tuple(networks)
 
 
-# Ranges that Python 3.11's is_global lets through but that lead inside a network:
-# IETF protocol assignments, cloud metadata and wire-server addresses, site-local IPv6.
+# Ranges that Python 3.11's is_global lets through but that lead inside a network or
+# nowhere public: IETF protocol assignments, cloud metadata and wire-server addresses,
+# site-local IPv6, IPv4-compatible and IPv4-translated IPv6 (::ffff:0:a.b.c.d), local-use
+# NAT64 (64:ff9b:1::/48, translated by a network's own gateway, so its embedded address
+# says nothing about where it leads), IPv6 documentation (3fff::/20) and SRv6 SIDs (5f00::/16).
 _NOT_PUBLIC = tuple(
     ipaddress.ip_network(n)
-    for n in ("192.0.0.0/24", "168.63.129.16/32", "100.100.100.200/32", "fec0::/10", "::/96")
-)
-# IPv6 prefixes that embed an IPv4 address (NAT64, 6to4): the embedded one is checked.
-_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+    for n in (
+        "192.0.0.0/24", "168.63.129.16/32", "100.100.100.200/32", "fec0::/10", "::/96",
+        "::ffff:0:0:0/96", "64:ff9b:1::/48", "3fff::/20", "5f00::/16",
+    )
+)  # fmt: skip
+# The well-known NAT64 prefix embeds an IPv4 address: the embedded one is checked.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 def is_public(address: str) -> bool:
@@ -53,7 +60,7 @@ def is_public(address: str) -> bool:
             return is_public(str(ip.ipv4_mapped))
         if ip.sixtofour:
             return is_public(str(ip.sixtofour))
-        if any(ip in net for net in _NAT64):
+        if ip in _NAT64:
             return is_public(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
     if any(ip in net for net in _NOT_PUBLIC if net.version == ip.version):
         return False
@@ -66,6 +73,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, allowed: tuple[Network, ...] = ()) -> None:
         self._allowed = allowed
         self._inner = httpcore.AnyIOBackend()
+        # Lookups get threads of their own: asyncio.run waits for the loop's default
+        # executor, so one slow resolver there would hold a batch past its deadlines.
+        self._resolver = ThreadPoolExecutor(thread_name_prefix="storywatch-dns")
+
+    def close(self) -> None:
+        """Stop waiting for lookups still running: nobody wants their answers any more."""
+        self._resolver.shutdown(wait=False, cancel_futures=True)
 
     def permitted(self, address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -80,10 +94,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable | None = None,
     ) -> httpcore.AsyncNetworkStream:
         try:
-            infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = await asyncio.get_running_loop().run_in_executor(self._resolver, _lookup, host, port)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        # A Python built without IPv6 support gives such addresses as numbers: not usable.
+        addresses = list(dict.fromkeys(info[4][0] for info in infos if isinstance(info[4][0], str)))
         refused = [a for a in addresses if not self.permitted(a)]
         if refused or not addresses:
             raise BlockedAddress(
@@ -105,8 +120,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def guarded_transport(limits: httpx.Limits, allowed: tuple[Network, ...]) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose every connection passes the address check."""
+def _lookup(host: str, port: int) -> list:
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
+def guarded_transport(limits: httpx.Limits, backend: GuardedBackend) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose every connection passes ``backend``'s address check."""
     transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
     # httpx does not take a network backend; the pool it wraps (public httpcore API) does.
     # Rebuilding the pool keeps httpx's request handling and error mapping unchanged.
@@ -115,6 +134,6 @@ def guarded_transport(limits: httpx.Limits, allowed: tuple[Network, ...]) -> htt
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=GuardedBackend(allowed),
+        network_backend=backend,
     )
     return transport

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import pickle
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -20,6 +19,7 @@ from typing import Any
 
 # "spawn" starts clean processes: forking a process that runs Prefect's threads is unsafe.
 _CONTEXT = multiprocessing.get_context("spawn")
+START_TIMEOUT = 60.0  # seconds a new worker may take to import everything and say it is ready
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,33 @@ def _serve(func: Callable, conn: Connection) -> None:
     # The parent may be gone (killed, or done after a time-out): then so are we, quietly.
     with contextlib.suppress(EOFError, OSError):
         conn.send("ready")
-        while (job := conn.recv()) is not None:
+        while True:
             try:
-                result = ("ok", func(*job))
-            except Exception as exc:  # the caller gets it as data, with the failure's name
-                result = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
-            conn.send(result)
+                job = conn.recv()
+            except (EOFError, OSError):
+                raise
+            except Exception as exc:  # the message was read whole: the pipe is still in step
+                conn.send(("error", f"job could not be read by a worker: {type(exc).__name__}: {exc}"))
+                continue
+            if job is None:
+                break
+            _reply(conn, _call(func, job))
+
+
+def _call(func: Callable, job: tuple) -> tuple[str, Any]:
+    try:
+        return ("ok", func(*job))
+    except Exception as exc:  # the caller gets it as data, with the failure's name
+        return ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
+
+
+def _reply(conn: Connection, result: tuple[str, Any]) -> None:
+    try:
+        conn.send(result)
+    except (EOFError, OSError):
+        raise
+    except Exception as exc:  # pickling fails before anything is written: the pipe is intact
+        conn.send(("error", f"result could not be sent back: {type(exc).__name__}: {exc}"))
 
 
 @dataclass
@@ -61,18 +82,19 @@ def run_limited(func: Callable, jobs: Sequence[tuple], *, processes: int, time_l
         return []
     outcomes: list[Outcome | None] = [None] * len(jobs)
     pending = list(range(len(jobs)))
-    workers = [_start(func) for _ in range(max(1, min(processes, len(jobs))))]
+    workers: list[_Worker] = []
     try:
+        for _ in range(max(1, min(processes, len(jobs)))):
+            workers.append(_start(func))
         while pending or any(w.job is not None for w in workers):
-            for worker in workers:
-                while worker.job is None and pending:
+            for n in range(len(workers)):
+                while workers[n].job is None and pending:
                     job = pending.pop(0)
-                    try:
-                        worker.conn.send(jobs[job])
-                    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-                        outcomes[job] = Outcome(error=f"job could not be handed to a worker: {exc}")
+                    workers[n], error = _hand_over(workers[n], jobs[job], func)
+                    if error:
+                        outcomes[job] = Outcome(error=error)
                         continue
-                    worker.job, worker.started = job, time.monotonic()
+                    workers[n].job, workers[n].started = job, time.monotonic()
             if not any(w.job is not None for w in workers):
                 break
             busy = [w for w in workers if w.job is not None]
@@ -92,6 +114,8 @@ def run_limited(func: Callable, jobs: Sequence[tuple], *, processes: int, time_l
                                                        seconds=seconds)  # fmt: skip
                         workers[n] = _replace(worker, func)
                         continue
+                    except Exception as exc:  # read whole but not rebuilt: the worker is fine
+                        kind, value = "error", f"result could not be read: {type(exc).__name__}: {exc}"
                     outcomes[worker.job] = (
                         Outcome(value=value, seconds=seconds)
                         if kind == "ok"
@@ -109,17 +133,48 @@ def run_limited(func: Callable, jobs: Sequence[tuple], *, processes: int, time_l
     return [o if o is not None else Outcome(error="not run") for o in outcomes]
 
 
+def _hand_over(worker: _Worker, job: tuple, func: Callable) -> tuple[_Worker, str | None]:
+    """Send ``job`` to ``worker``, or to its replacement if it died while idle; and why not."""
+    for _ in range(2):
+        try:
+            worker.conn.send(job)
+            return worker, None
+        except OSError:  # e.g. BrokenPipeError: the process is gone
+            worker = _replace(worker, func)
+        except Exception as exc:  # pickling fails before anything is written
+            return worker, f"job could not be handed to a worker: {exc}"
+    return worker, "job could not be handed to a worker: a new worker process died at once"
+
+
 def _start(func: Callable) -> _Worker:
     parent, child = _CONTEXT.Pipe()
     process = _CONTEXT.Process(target=_serve, args=(func, child), daemon=True)
     process.start()
     child.close()
+    try:
+        _await_ready(process, parent)
+    except BaseException:
+        process.kill()
+        process.join()
+        parent.close()
+        raise
+    return _Worker(process, parent)
+
+
+def _await_ready(process: Any, conn: Connection) -> None:
     # Wait until the worker has imported everything: its start-up is not the job's time.
-    while not parent.poll(1):
+    # But not for ever: a worker stuck importing would otherwise hang the cycle here.
+    deadline = time.monotonic() + START_TIMEOUT
+    while not conn.poll(min(1.0, max(0.0, deadline - time.monotonic()))):
         if not process.is_alive():
             raise RuntimeError(f"a worker process failed to start (exit code {process.exitcode})")
-    parent.recv()
-    return _Worker(process, parent)
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"a worker process did not start within {START_TIMEOUT:g} s")
+    try:
+        conn.recv()
+    except (EOFError, OSError) as exc:  # it died before it was ready
+        process.join(timeout=5)
+        raise RuntimeError(f"a worker process failed to start (exit code {process.exitcode})") from exc
 
 
 def _replace(worker: _Worker, func: Callable) -> _Worker:

@@ -28,6 +28,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait between headers and body (a slow server)
     drip: float = 0.0  # seconds between each byte of the body (a server that drips)
+    declare_length: bool = True  # False: no Content-Length; the body ends when the connection does
 
 
 def closed_port() -> int:
@@ -127,7 +128,8 @@ class Loopback:
                 self.send_response(response.status)
                 for name, value in response.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(response.body)))
+                if response.declare_length:
+                    self.send_header("Content-Length", str(len(response.body)))
                 self.end_headers()
                 if response.delay:
                     self.wfile.flush()

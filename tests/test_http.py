@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 import gzip
 import itertools
+import socket
+import threading
+import time
+import zlib
 from dataclasses import replace
 
+import httpx
 import pytest
 
-from flows.http import Fetch, Fetcher, Request, fetch_all, gather_limited, retry_after
+from extractors.robots import MAX_ROBOTS_BYTES
+from flows.http import Fetch, Fetcher, Request, cache_lifetime, fetch_all, gather_limited, retry_after
 from flows.settings import HttpSettings
 from tests.loopback import Loopback, Response, closed_port
 
@@ -269,3 +275,150 @@ def test_a_redirect_is_followed_and_the_final_address_kept(site: Loopback):
     assert result.status == 200 and result.url == site.url("/short")
     assert result.final_url == site.url("/articles/starmer-repeats.html")
     assert [a.status for a in fetcher.attempts if a.kind == "page"] == [301, 200]
+
+
+def test_bytes_after_the_end_of_a_gzip_body_are_not_read(site: Loopback):
+    # Endless bytes after the compressed data would be kept uncounted, past any cap.
+    body = gzip.compress(b"<rss/>") + b"x" * 1000
+    site.routes["/trail"] = Response(200, body, {"Content-Encoding": "gzip"}, drip=0.01)
+    result, _ = get(site.url("/trail"), replace(SETTINGS, timeout=3, retries=0))
+    assert result.error is None and result.body == b"<rss/>"
+
+
+def test_every_gzip_member_is_part_of_the_body_and_of_the_cap(site: Loopback):
+    two = gzip.compress(b"<rss>first ") + gzip.compress(b"second</rss>")
+    site.routes["/members"] = Response(200, two, {"Content-Encoding": "gzip"})
+    assert get(site.url("/members"))[0].body == b"<rss>first second</rss>"
+
+    many = gzip.compress(b"x" * 600) * 2
+    site.routes["/members"] = Response(200, many, {"Content-Encoding": "gzip"})
+    result, _ = get(site.url("/members"), replace(SETTINGS, max_bytes=1000))
+    assert result.body is None and result.error == "body exceeds 1000 bytes"
+
+
+def test_endless_empty_gzip_members_are_refused_at_the_cap(site: Loopback):
+    members = gzip.compress(b"") * 5000  # 100 kB that decompress to nothing
+    site.routes["/empty"] = Response(200, members, {"Content-Encoding": "gzip"}, declare_length=False)
+    result, _ = get(site.url("/empty"), replace(SETTINGS, max_bytes=10_000))
+    assert result.body is None and result.error == "body exceeds 10000 bytes"
+
+
+def test_a_compressed_body_cut_short_is_an_error_not_a_shorter_page(site: Loopback):
+    whole = gzip.compress(b"<rss>" + bytes(range(256)) * 40 + b"</rss>")
+    site.routes["/cut"] = Response(200, whole[:-20], {"Content-Encoding": "gzip"})
+    result, _ = get(site.url("/cut"))
+    assert result.body is None and result.error == "compressed body is cut short: the stream does not end"
+
+
+def test_a_raw_deflate_body_arriving_in_small_pieces_comes_out_whole(site: Loopback):
+    text = b"<rss>" + b"news " * 20 + b"</rss>"
+    raw = zlib.compressobj(wbits=-15)
+    site.routes["/raw"] = Response(200, raw.compress(text) + raw.flush(), {"Content-Encoding": "deflate"},
+                                   drip=0.01)  # fmt: skip
+    assert get(site.url("/raw"))[0].body == text
+
+
+def test_an_empty_content_encoding_means_none(site: Loopback):
+    site.routes["/plain"] = Response(200, b"<rss/>", {"Content-Encoding": ""})
+    result, _ = get(site.url("/plain"))
+    assert result.error is None and result.body == b"<rss/>"
+
+
+def test_numbers_in_other_scripts_are_not_numbers_in_headers(site: Loopback):
+    # "²".isdigit() is True, but float("²") raises: a good answer must not become an error.
+    site.routes["/odd"] = Response(200, b"<rss/>", {"Cache-Control": "max-age=²", "Expires": "soon"})
+    result, _ = get(site.url("/odd"))
+    assert result.error is None and result.body == b"<rss/>" and result.cache_seconds is None
+    assert retry_after("²") is None and retry_after("١٢") is None
+    assert cache_lifetime(httpx.Headers({"Cache-Control": "max-age=120"})) == 120
+
+
+def test_a_malformed_url_fails_alone_and_on_record(site: Loopback):
+    bad = ["http://[::1/x", "http://127.0.0.1:99999/feed.xml", "http:///feed.xml"]
+    fetched = fetch_all(SETTINGS, [Request(u) for u in bad] + [Request(site.url("/feeds/world.rss"), "feed")])
+    for url, result in zip(bad, fetched.results[:3], strict=True):
+        assert result.url == url and result.body is None and result.error.startswith(f"invalid URL {url!r}")
+    assert fetched.results[-1].status == 200
+    assert [a.url for a in fetched.attempts if a.error and a.attempt == 0] == bad
+
+
+def test_a_refused_scheme_is_on_record_also_as_a_redirect_hop(site: Loopback):
+    result, fetcher = get("ftp://127.0.0.1/feed.xml", kind="feed")
+    assert [(a.url, a.attempt, a.error) for a in fetcher.attempts] == [
+        ("ftp://127.0.0.1/feed.xml", 0, "only http and https URLs are fetched")
+    ]
+    site.routes["/to-ftp"] = Response(302, b"", {"Location": "ftp://127.0.0.1/feed.xml"})
+    result, fetcher = get(site.url("/to-ftp"), kind="feed")
+    assert result.error == "only http and https URLs are fetched"
+    assert [(a.url, a.attempt) for a in fetcher.attempts] == [
+        (site.url("/to-ftp"), 1),
+        ("ftp://127.0.0.1/feed.xml", 0),
+    ]
+
+
+def test_a_robots_txt_over_the_page_size_cap_is_read_up_to_its_own_limit(site: Loopback):
+    rules = b"User-agent: *\nDisallow: /articles/\n"
+    site.routes["/robots.txt"] = Response(200, rules + b"# padding\n" * 70_000)  # 700 kB
+    blocked, fetcher = get(site.url("/articles/starmer-repeats.html"), replace(SETTINGS, max_bytes=10_000))
+    assert blocked.error == "disallowed by robots.txt"
+    [robots] = fetcher.robots.values()
+    assert robots.status == 200 and len(robots.body) <= MAX_ROBOTS_BYTES and robots.body.endswith("\n")
+
+
+def test_a_robots_txt_answered_with_429_means_not_now(site: Loopback):
+    site.routes["/robots.txt"] = Response(429, b"slow down")
+    result, fetcher = get(site.url("/articles/starmer-repeats.html"), replace(SETTINGS, retries=0))
+    assert result.error == "robots.txt unavailable (HTTP 429 Too Many Requests): not fetching for now"
+    assert site.hits("/articles/starmer-repeats.html") == 0
+    assert [r.status for r in fetcher.robots.values()] == [None]  # asked again within the hour
+
+
+def test_a_retry_after_on_a_host_defers_another_sites_robots_txt_without_keeping_it(site: Loopback):
+    # Another port of the same host name: another robots.txt, but the same queue and the same hold.
+    other = Loopback().start()
+    try:
+        site.routes["/busy"] = Response(503, b"", {"Retry-After": "3600"})
+
+        async def run():
+            async with Fetcher(replace(SETTINGS, retries=0)) as fetcher:
+                await fetcher.get(site.url("/busy"))
+                return await fetcher.get(other.url("/articles/kremlin-warns.html")), fetcher
+
+        page, fetcher = asyncio.run(run())
+        assert page.error.startswith("the site asked to wait") and page.transient and page.body is None
+        assert other.hits("/robots.txt") == 0 and other.hits("/articles/kremlin-warns.html") == 0
+        assert list(fetcher.robots) == [site.base]  # nothing kept for the other site
+    finally:
+        other.stop()
+
+
+def test_credentials_in_a_url_stay_out_of_the_robots_txt_request(site: Loopback):
+    url = site.url("/articles/starmer-repeats.html").replace("http://", "http://user:secret@")
+    result, fetcher = get(url)
+    assert result.status == 200 and list(fetcher.robots) == [site.base]
+    [robots] = [a for a in fetcher.attempts if a.kind == "robots"]
+    assert robots.url == site.url("/robots.txt")
+    [(_, _, headers)] = [r for r in site.requests if r[1] == "/robots.txt"]
+    assert "authorization" not in headers
+
+
+def test_a_slow_dns_lookup_does_not_hold_a_batch_past_its_deadline(site: Loopback, monkeypatch):
+    release = threading.Event()
+    resolve = socket.getaddrinfo
+
+    def slow(host, *args, **kwargs):
+        if host in ("127.0.0.1", b"127.0.0.1"):
+            return resolve(host, *args, **kwargs)  # a numeric address: no query leaves the machine
+        release.wait(30)  # any name: a resolver that takes its time, and never asks the network
+        raise socket.gaierror(socket.EAI_AGAIN, "no answer in time")
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    requests = [Request("http://slow.test/feed.xml", "feed"), Request(site.url("/feeds/world.rss"), "feed")]
+    started = time.monotonic()
+    try:
+        fetched = fetch_all(replace(SETTINGS, timeout=0.5, retries=0), requests)
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+    assert elapsed < 5
+    assert fetched.results[0].error == "timed out after 0.5 s" and fetched.results[1].status == 200
