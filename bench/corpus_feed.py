@@ -244,8 +244,10 @@ def _latenews(path: Path, context: dict) -> list[ReplayItem]:
     link = link or f"https://x0185x.github.io/LateNews/articles/{path.stem}/"
     published = _when(meta.get("date"))
     summary = _to_text(body) or _to_text(meta.get("description"))
+    # The feed was committed in batches; a poller would have seen an item when it was published.
+    arrived = min(t for t in (committed, published) if t) if committed or published else None
     return [_replay(feed, link, meta.get("title"), summary, published, meta.get("author"),
-                    committed or published, "latenews-feeds-2025-03")]  # fmt: skip
+                    arrived, "latenews-feeds-2025-03")]  # fmt: skip
 
 
 def _ptnews(path: Path, context: dict) -> list[ReplayItem]:

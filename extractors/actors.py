@@ -15,6 +15,7 @@ from extractors.sentences import Sentence
 _COURTESY = ("Mr", "Mrs", "Ms", "Dr", "Mr.", "Mrs.", "Ms.", "Dr.")
 
 
+@lru_cache(maxsize=256)
 def surface_forms(actors: tuple[Actor, ...], when: date | None) -> dict[str, tuple[str, str]]:
     """Map each name that designates an actor on ``when`` to (actor id, how it names it).
 
@@ -61,6 +62,7 @@ def find_mentions(
     officials = _officials_pattern(actors)
     introduced: set[str] = set()  # actors named in full so far: their short forms now count
     for sentence in sentences:
+        first_of_sentence = len(mentions)
         for match in pattern.finditer(norm, sentence.start, sentence.end):
             name = name_key(match.group())
             if name not in forms:
@@ -68,6 +70,8 @@ def find_mentions(
             actor_id, how = forms[name]
             if how == "short" and actor_id not in introduced:
                 continue
+            if _inside_longer_name(norm, match.start()):
+                continue  # "Reform UK": another name that contains this one
             introduced.add(actor_id)
             mentions.append(
                 Mention(
@@ -80,10 +84,10 @@ def find_mentions(
                 )
             )
         if officials is not None:
-            taken = [(m.start, m.end) for m in mentions if m.sentence_index == sentence.index]
+            taken = [(m.start, m.end) for m in mentions[first_of_sentence:]]
             for match in officials.finditer(norm, sentence.start, sentence.end):
-                if any(a <= match.start() < b for a, b in taken):
-                    continue  # part of a longer name ("Russian President" is Putin)
+                if any(a <= match.start() < b for a, b in taken) or _inside_longer_name(norm, match.start()):
+                    continue  # part of a longer name ("Russian President" is Putin, "Reform UK")
                 mentions.append(
                     Mention(
                         actor_id=officials_of[match.group(1)],
@@ -94,7 +98,7 @@ def find_mentions(
                         how="official",
                     )
                 )
-        mentions.sort(key=lambda m: (m.sentence_index, m.start))
+    mentions.sort(key=lambda m: (m.sentence_index, m.start))
     return mentions
 
 
@@ -114,3 +118,28 @@ def _officials_pattern(actors: tuple[Actor, ...]) -> re.Pattern[str] | None:
         return None
     names = "|".join(re.escape(d) for d in demonyms)
     return re.compile(rf"(?<![\w.])({names})(?:\s+[A-Z][\w'-]+){{0,3}}\s+(?i:{_OFFICIAL_NOUNS})\b")
+
+
+# Capitalised words that may stand before a name without being part of it.
+_BEFORE_NAMES = {
+    "the", "sir", "president", "mr", "mrs", "ms", "dr", "prime", "minister", "secretary", "chancellor",
+    "leader", "envoy", "spokesman", "spokeswoman", "premier", "king", "general", "ambassador", "both",
+    "and", "but", "while", "as", "if", "when", "after", "before", "with", "for", "from", "by", "says",
+    "said", "tells", "told", "why", "how", "what", "will", "can", "could", "would", "should",
+}  # fmt: skip
+
+
+_LAST_WORD = re.compile(r"(\S+)[ \t]+$")
+_CAPITALISED = re.compile(r"[A-Z][a-z]+")
+
+
+def _inside_longer_name(norm: str, start: int) -> bool:
+    """Whether a name at ``start`` continues a proper name begun just before it ("Reform UK")."""
+    before = _LAST_WORD.search(norm, max(0, start - 40), start)
+    if before is None or not _CAPITALISED.fullmatch(before.group(1)):
+        return False
+    if before.group(1).lower() in _BEFORE_NAMES:
+        return False
+    at = start - len(before.group(0))  # where that word starts: a sentence's first word is no name
+    preceding = norm[max(0, at - 3) : at].rstrip(" \t")
+    return bool(preceding) and preceding[-1] not in ".!?:;\"“‘'\n(-—"

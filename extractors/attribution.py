@@ -77,9 +77,14 @@ _PARTICIPLE = re.compile(
 # Hopes and demands are not positions: "Zelensky said he hoped Washington would back ...".
 _DESIRE = re.compile(
     r"\b(?:hoped?|hopes|hoping|urged?|urges|urging|called\s+on|calls\s+on|wants?|wanted|asked|asks|"
-    r"pressed|pressing|appealed\s+to|demanded|demands)\b",
+    r"pressed|pressing|appealed\s+to|demanded|demands?|needs?|needed|seeks?|seeking|sought|"
+    r"aims?\s+to\s+secure|to\s+secure|push(?:es|ed)?\s+for|lobb(?:y|ies|ied)\s+for)\b",
     re.IGNORECASE,
 )
+# Someone the story does not know speaks ("Pompeo argued that ..."): what follows is a claim.
+_UNNAMED_SPEAKER = re.compile(rf"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\s+(?:has\s+|had\s+)?{_VERB}\s+(?:that\s+)?")
+# A name that modifies what follows it: "US-led", "UK-backed".
+_MODIFIER = re.compile(r"-[a-z]")
 _COLON = re.compile(r"\s*:\s")
 _AND = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)(?:the\s+)?")
 # Before a speaker, "and" and "as" join clauses ("Britain and France said", "as Lavrov said").
@@ -89,8 +94,9 @@ _OBJECT_BEFORE = re.compile(
 )
 _ADJACENT_GAP = re.compile(r"^[\s,]*(?:[A-Za-z-]+\s+){0,2}$")
 # Clause breaks: a stance after "but" or "while" has its own subject.
+# Clause breaks; "as" only before a name ("... as Lavrov repeated"), not "regarded as targets".
 _CLAUSE_BREAK = re.compile(
-    r";|,\s+and\s+|,?\s+(?:but|while|whereas|although|though|yet|as(?!\s+(?:part|well|long|soon|much|many|a|an|the|if|though)\b))\s+|\s+—\s+|\s+-\s+"
+    r";|,\s+and\s+|,?\s+(?:but|while|whereas|although|though|yet)\s+|\s+as\s+(?=(?:the\s+)?[A-Z])|\s+—\s+|\s+-\s+"
 )
 # Single quotes may hold apostrophes ("'It's a question for later,' Peskov said").
 _QUOTES = re.compile(r"[\"“]([^\"“”]{3,}?)[\"”]|(?<![\w])['‘]((?:[^'‘’]|(?<=\w)['’](?=\w)){3,}?)['’](?![\w])")
@@ -227,11 +233,17 @@ def find_holders(
         return [Holder(speaker, how)]
     start = clause_start(norm, sentence.start, cue_start)
     subject = _subject(norm, sentence, mentions, start, cue_start, None)
-    if subject is None:
-        return []
-    if _HEARSAY.search(norm, sentence.start, sentence.end):
+    if subject is None or _DESIRE.search(norm, start, subject[0][0].start):
+        return []  # nobody, or the object of someone's wish ("Ukraine needs a US guarantee")
+    if _HEARSAY.search(norm, sentence.start, sentence.end) or _UNNAMED_SPEAKER.search(norm, start, cue_start):
         return [Holder(m, subject[1], "claim", "journalist") for m in subject[0]]
     return [Holder(m, subject[1]) for m in subject[0]]
+
+
+def next_clause(norm: str, position: int, end: int) -> int:
+    """Where the clause after the one holding ``position`` begins (or ``end``)."""
+    found = _CLAUSE_BREAK.search(norm, position, end)
+    return found.start() if found else end
 
 
 def clause_start(norm: str, start: int, cue_start: int) -> int:
@@ -254,6 +266,7 @@ def _subject(
         m
         for m in before
         if not _PREPOSITION_BEFORE.search(norm, max(sentence.start, m.start - WINDOW_CHARS), m.start)
+        and not _MODIFIER.match(norm, m.end)  # "a US-led mission" is the mission's
     ]
     for mention in reversed(free):
         if cue_start - mention.end <= WINDOW_CHARS and _ADJACENT_GAP.match(norm[mention.end : cue_start]):

@@ -22,13 +22,35 @@ def normalise(text: str) -> str:
     return text.translate(_APOSTROPHES)
 
 
-def _alternation(phrases: Iterable[str]) -> str:
-    # Longest first, so that "Donald Trump" wins over "Trump" at the same place.
-    unique = sorted({normalise(p).strip() for p in phrases if p.strip()}, key=len, reverse=True)
-    escaped = (re.escape(p).replace(r"\ ", r"\s+") for p in unique)
+def _alternation(phrases: Iterable[str], fold_case: bool = False) -> str:
+    """One regular expression for all ``phrases``, as a trie: at any place the longest
+    phrase wins ("Donald Trump" over "Trump"), and a place is rejected after a character
+    or two instead of after trying every phrase (stories have hundreds of cues)."""
+    trie: dict = {}
+    for phrase in {normalise(p).strip() for p in phrases if p.strip()}:
+        node = trie
+        for atom in _atoms(phrase.lower() if fold_case else phrase):
+            node = node.setdefault(atom, {})
+        node[""] = {}  # a phrase ends here
+    return _emit(trie)
+
+
+def _atoms(phrase: str) -> list[str]:
     # "the Kremlin" also starts a sentence as "The Kremlin", and "The Hague" runs on as
-    # "the Hague".
-    return "|".join(re.sub(r"^[Tt]he\\s\+", r"[Tt]he\\s+", p) for p in escaped)
+    # "the Hague"; a space stands for any run of white space.
+    atoms = []
+    if phrase[:4] in ("the ", "The "):
+        atoms, phrase = ["[Tt]", "h", "e", r"\s+"], phrase[4:]
+    atoms += [r"\s+" if ch == " " else re.escape(ch) for ch in phrase]
+    return [a for n, a in enumerate(atoms) if not (a == r"\s+" and n and atoms[n - 1] == r"\s+")]
+
+
+def _emit(node: dict) -> str:
+    branches = [atom + _emit(child) for atom, child in sorted(node.items()) if atom]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 and len(branches[0]) == 1 else f"(?:{'|'.join(branches)})"
+    return body + ("?" if "" in node else "")
 
 
 @lru_cache(maxsize=512)
@@ -36,7 +58,7 @@ def terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     """Case-insensitive start-of-word pattern for topic terms and cue phrases."""
     if not terms:
         return None
-    return re.compile(rf"(?<!\w)(?:{_alternation(terms)})\w*", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{_alternation(terms, fold_case=True)})\w*", re.IGNORECASE)
 
 
 @lru_cache(maxsize=512)
@@ -44,7 +66,7 @@ def exact_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     """Case-insensitive whole-word pattern (for negators, where "no" must not find "north")."""
     if not phrases:
         return None
-    return re.compile(rf"(?<!\w)(?:{_alternation(phrases)})(?!\w)", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{_alternation(phrases, fold_case=True)})(?!\w)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=512)

@@ -19,7 +19,7 @@ import re
 from datetime import datetime
 
 from extractors.actors import find_mentions
-from extractors.attribution import WINDOW_CHARS, Holder, clause_start, find_holders, frames
+from extractors.attribution import WINDOW_CHARS, Holder, clause_start, find_holders, frames, next_clause
 from extractors.phrases import exact_pattern, normalise, terms_pattern
 from extractors.records import Actor, Issue, Mention, StanceObservation, Story, Tagging
 from extractors.sentences import Sentence, split_sentences
@@ -97,25 +97,39 @@ def _observe(
         present = by_sentence.get(sentence.index)
         if not present or sentence.end - sentence.start > MAX_SENTENCE_CHARS:
             continue
-        around = frames(norm, sentence, present)
+        if sentence.text.rstrip(" '\"’”").endswith("?") or _SHOUTED.fullmatch(sentence.text):
+            # A question ("Will Russia accept Western troops?") takes no position, and in
+            # capitals ("ZELENSKYY CLAIMS TRUMP SAID ...") names cannot be told from words.
+            continue
         topics = {i.id: _topic_spans(norm, sentence, i) for i in story.issues}
+        if not any(topics.values()):
+            continue
+        around = frames(norm, sentence, present)
         for issue in story.issues:
             if not topics[issue.id]:
                 continue
             held: set[str] = set()
             clauses_used: set[int] = set()
             for cue, label in _cues(norm, sentence, issue):
-                if not _about(issue, cue, topics):
-                    continue  # the cue's object is another issue's ("ruled out a US guarantee")
                 clause = clause_start(norm, sentence.start, cue.start())
-                if clause in clauses_used:
-                    continue  # one stance per issue and clause: later cues are its objects
-                holders = [
-                    h
-                    for h in find_holders(norm, sentence, present, cue.start(), cue.end(), actors, around)
-                    if _may_hold(actors[h.mention.actor_id], issue) and h.mention.actor_id not in held
-                ]
+                if clause in clauses_used or not _topic_in_clause(
+                    norm, clause, cue, sentence, topics[issue.id]
+                ):
+                    continue  # one stance per issue and clause; the topic must be in the clause
+                found = find_holders(norm, sentence, present, cue.start(), cue.end(), actors, around)
+                holders = [h for h in found if _may_hold(actors[h.mention.actor_id], issue)]
+                if any(not h.fallback for h in holders):
+                    holders = [h for h in holders if not h.fallback]
+                holders = [h for h in holders if h.mention.actor_id not in held]
                 if not holders:
+                    continue
+                # Compare only with issues these holders could speak to ("ruled out a US guarantee").
+                rivals = {
+                    i.id: topics[i.id]
+                    for i in story.issues
+                    if any(_may_hold(actors[h.mention.actor_id], i) for h in holders)
+                }
+                if not _about(issue, cue, rivals):
                     continue
                 clauses_used.add(clause)
                 label, qualifiers = _qualify(norm, sentence, cue, label, issue)
@@ -164,6 +178,13 @@ def _topic_spans(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[int,
     return [m.span() for m in pattern.finditer(norm, sentence.start, sentence.end)] if pattern else []
 
 
+def _topic_in_clause(
+    norm: str, clause: int, cue: re.Match, sentence: Sentence, spans: list[tuple[int, int]]
+) -> bool:
+    after = next_clause(norm, cue.end(), sentence.end)
+    return any(clause <= start < after for start, _ in spans)
+
+
 def _about(issue: Issue, cue: re.Match, topics: dict[str, list[tuple[int, int]]]) -> bool:
     """Whether the cue speaks to ``issue``: its own topic is named in or after it no later
     than another issue's topic (one that is not also its own) after the cue."""
@@ -206,7 +227,9 @@ def _qualify(
     if _just_before(norm, sentence.start, cue.start(), issue.softeners):
         label = issue.softened.get(label, label)
         qualifiers.append("softened")
-    elif _just_before(norm, sentence.start, cue.start(), issue.negators):
+    elif _just_before(norm, sentence.start, cue.start(), issue.negators) and not _TIMING.match(
+        norm, cue.end(), sentence.end
+    ):
         label = issue.negation.get(label, label)
         qualifiers.append("negated")
     if _just_before(norm, sentence.start, cue.start(), issue.hedges):
@@ -217,6 +240,11 @@ def _qualify(
         label = issue.conditional.get(label, label)
         qualifiers.append("conditional")
     return label, tuple(qualifiers)
+
+
+_SHOUTED = re.compile(r"[^a-z]*")
+# "will not send troops until a ceasefire": a when, not a no.
+_TIMING = re.compile(r"[^,;.]{0,60}?\b(?:until|before|unless\s+and\s+until)\b", re.IGNORECASE)
 
 
 def _just_before(norm: str, sentence_start: int, cue_start: int, phrases: tuple[str, ...]) -> bool:

@@ -164,8 +164,8 @@ def test_invalid_yaml_is_named(tmp_path: Path) -> None:
         ),
         pytest.param(
             "issues.yaml",
-            "negation: {accepts: rejects}",
-            "negation: {accepts: refuses}",
+            "negation: {accepts: rejects, rejects: undecided}",
+            "negation: {accepts: refuses, rejects: undecided}",
             "issue 'russia-accepts-troops': negation accepts -> refuses names a label that has no cues",
             id="negation-label-without-cues",
         ),
@@ -208,8 +208,8 @@ def test_invalid_entry_is_reported_with_its_file(
         ),
         pytest.param(
             "issues.yaml",
-            "negation: {accepts: rejects}",
-            "negation: {accepts: [rejects]}",
+            "negation: {accepts: rejects, rejects: undecided}",
+            "negation: {accepts: [rejects], rejects: undecided}",
             id="negation-target-is-a-list",
         ),
         pytest.param(

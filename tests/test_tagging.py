@@ -74,7 +74,7 @@ def test_longest_name_wins(story: Story) -> None:
 def test_role_titles_name_their_holder_only_while_held(story: Story) -> None:
     text = "The US President spoke."
 
-    assert mentions(text, story, IN_2025) == [("trump", "US President")]
+    assert mentions(text, story, IN_2025) == [("trump", "The US President")]
     # In 2020 Trump did not hold the title the story gives him: the words name only the US.
     assert mentions(text, story, IN_2020) == [("us", "US")]
 
