@@ -160,8 +160,26 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="print every case the tagger gets wrong")
     args = parser.parse_args()
     story = load_story(args.story)
-    report = evaluate(load_cases(), story)
+    sets = (
+        ("development set (the rules were tuned on it)", EVAL / "stances.yaml"),
+        ("held-out set (written after tuning, never tuned on)", EVAL / "stances-heldout.yaml"),
+    )
+    for name, path in sets:
+        print(f"== {name}: {path.relative_to(ROOT)}")
+        print_report(evaluate(load_cases(path), story), args.errors)
+        print()
+    rel, rel_errors = relevance_scores(story)
+    print(f"relevance           P {rel.precision:.3f}  R {rel.recall:.3f}  F1 {rel.f1:.3f}")
     if args.errors:
+        for error in rel_errors:
+            print(f"  {error}")
+    speed = tagging_speed(story)
+    print(f"tagging speed       {speed:.0f} articles/s (the seed article, {len(story.seed.text)} chars)")
+
+
+def print_report(report: Report, errors: bool) -> None:
+    """Print one set's scores (and, with ``errors``, every case not exactly right)."""
+    if errors:
         for error in report.errors:
             print(error)
         print()
@@ -180,13 +198,6 @@ def main() -> None:
             f"own statement vs claim about the actor: {report.kind_agree}/{report.kind_total} agree "
             f"({report.kind_agree / report.kind_total:.3f})"
         )
-    rel, rel_errors = relevance_scores(story)
-    print(f"relevance           P {rel.precision:.3f}  R {rel.recall:.3f}  F1 {rel.f1:.3f}")
-    if args.errors:
-        for error in rel_errors:
-            print(f"  {error}")
-    speed = tagging_speed(story)
-    print(f"tagging speed       {speed:.0f} articles/s (the seed article, {len(story.seed.text)} chars)")
 
 
 if __name__ == "__main__":

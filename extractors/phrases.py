@@ -22,7 +22,7 @@ def normalise(text: str) -> str:
     return text.translate(_APOSTROPHES)
 
 
-def _alternation(phrases: Iterable[str], fold_case: bool = False) -> str:
+def alternation(phrases: Iterable[str], fold_case: bool = False) -> str:
     """One regular expression for all ``phrases``, as a trie: at any place the longest
     phrase wins ("Donald Trump" over "Trump"), and a place is rejected after a character
     or two instead of after trying every phrase (stories have hundreds of cues)."""
@@ -58,7 +58,7 @@ def terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     """Case-insensitive start-of-word pattern for topic terms and cue phrases."""
     if not terms:
         return None
-    return re.compile(rf"(?<!\w)(?:{_alternation(terms, fold_case=True)})\w*", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{alternation(terms, fold_case=True)})\w*", re.IGNORECASE)
 
 
 @lru_cache(maxsize=512)
@@ -66,7 +66,7 @@ def exact_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     """Case-insensitive whole-word pattern (for negators, where "no" must not find "north")."""
     if not phrases:
         return None
-    return re.compile(rf"(?<!\w)(?:{_alternation(phrases, fold_case=True)})(?!\w)", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{alternation(phrases, fold_case=True)})(?!\w)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=512)
@@ -74,7 +74,7 @@ def names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     """Case-sensitive whole-word pattern for names, allowing a possessive 's."""
     if not names:
         return None
-    return re.compile(rf"(?<![\w.])(?:{_alternation(names)})(?:'s)?(?![\w])")
+    return re.compile(rf"(?<![\w.])(?:{alternation(names)})(?:'s)?(?![\w])")
 
 
 def name_key(name: str) -> str:

@@ -49,6 +49,10 @@ class Issue:
     hedged: dict[str, str] = field(default_factory=dict)  # label -> label when hedged
     conditions: tuple[str, ...] = ()  # phrases that make a position conditional ("only if")
     conditional: dict[str, str] = field(default_factory=dict)  # label -> label under a condition
+    # A verb of a label a few words before one of the issue's objects is a cue too
+    # ("commit its own troops", "ruled out stationing German soldiers").
+    actions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # label -> verbs
+    objects: tuple[str, ...] = ()
     holders: tuple[str, ...] = ()  # only these actors (or those affiliated with them) hold a stance
     not_holders: tuple[str, ...] = ()  # these actors (and their people) are left to other issues
 
@@ -205,11 +209,21 @@ class StanceObservation:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A name an article attributes words to, that the story's registry does not know."""
+
+    name: str
+    sentence_index: int
+    evidence: str
+
+
+@dataclass(frozen=True)
 class Tagging:
-    """Mentions and stance observations found in one article."""
+    """Mentions, stance observations and actor candidates found in one article."""
 
     mentions: tuple[Mention, ...]
     observations: tuple[StanceObservation, ...]
+    candidates: tuple[Candidate, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from extractors.actors import find_mentions
 from extractors.attribution import WINDOW_CHARS, Holder, clause_start, find_holders, frames, next_clause
-from extractors.phrases import exact_pattern, normalise, terms_pattern
-from extractors.records import Actor, Issue, Mention, StanceObservation, Story, Tagging
+from extractors.candidates import find_candidates
+from extractors.phrases import alternation, exact_pattern, normalise, terms_pattern
+from extractors.records import Actor, Candidate, Issue, Mention, StanceObservation, Story, Tagging
 from extractors.sentences import Sentence, split_sentences
 
 TAGGER_VERSION = "2"
@@ -54,6 +56,7 @@ def tag_article(
     """Find the story's actors in ``text`` (and its ``title``) and the stances they take."""
     mentions: list[Mention] = []
     observations: list[StanceObservation] = []
+    candidates: list[Candidate] = []
     weight = SOURCE_WEIGHT.get(text_source, 1.0)
     version = rules_version(story)
     for part, body, part_weight in (("headline", title or "", HEADLINE_WEIGHT), ("body", text, 1.0)):
@@ -65,7 +68,9 @@ def tag_article(
             found = [_as_headline(m) for m in found]
         mentions.extend(found)
         observations.extend(_observe(body, sentences, found, story, version, weight * part_weight, part))
-    return Tagging(mentions=tuple(mentions), observations=tuple(observations))
+        if part == "body":
+            candidates = find_candidates(body, sentences, story.actors)
+    return Tagging(mentions=tuple(mentions), observations=tuple(observations), candidates=tuple(candidates))
 
 
 def _whole(title: str) -> list[Sentence]:
@@ -189,28 +194,45 @@ def _about(issue: Issue, cue: re.Match, topics: dict[str, list[tuple[int, int]]]
     """Whether the cue speaks to ``issue``: its own topic is named in or after it no later
     than another issue's topic (one that is not also its own) after the cue."""
     mine = topics[issue.id]
+    # A verb-and-object cue is judged by its verb: "offer a guarantee to the force" offers a guarantee.
+    cue_end = cue.end(cue.lastgroup) if cue.lastgroup else cue.end()
     own = [start for start, _ in mine if start >= cue.start()]
     if not own:
         return True  # the topic came before the cue ("troops ... which it opposes")
-    if own[0] < cue.end():
+    if own[0] < cue_end:
         return True  # the cue names the topic itself ("send troops")
     others = [
         start
         for other, spans in topics.items()
         if other != issue.id
         for start, end in spans
-        if start >= cue.end() and not any(a < end and start < b for a, b in mine)
+        if start >= cue_end and not any(a < end and start < b for a, b in mine)
     ]
     return not others or own[0] <= min(others)
 
 
 def _cues(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[re.Match, str]]:
-    """Every cue in the sentence, in reading order; at one place the longest wins."""
+    """Every cue in the sentence: the phrase cues in reading order (at one place the longest
+    wins), then the verb-and-object cues that do not overlap them."""
     found = []
     for label, cues in issue.cues.items():
         pattern = terms_pattern(cues)
         if pattern is not None:
             found.extend((m, label) for m in pattern.finditer(norm, sentence.start, sentence.end))
+    chosen = _in_order(found)
+    actions = _actions_pattern(issue)
+    if actions is not None:
+        # After the phrase cues: in "sending soldiers would be reckless" the phrase speaks.
+        verbs = [
+            (m, issue.labels[int(m.lastgroup[1:])])
+            for m in actions.finditer(norm, sentence.start, sentence.end)
+        ]
+        chosen += [v for v in _in_order(verbs) if not any(_overlap(v[0], c[0]) for c in chosen)]
+    return chosen
+
+
+def _in_order(found: list[tuple[re.Match, str]]) -> list[tuple[re.Match, str]]:
+    """In reading order, without overlaps; at one place the longest wins."""
     found.sort(key=lambda f: (f[0].start(), -len(f[0].group())))
     chosen: list[tuple[re.Match, str]] = []
     for match, label in found:
@@ -219,17 +241,47 @@ def _cues(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[re.Match, s
     return chosen
 
 
+def _overlap(a: re.Match, b: re.Match) -> bool:
+    return a.start() < b.end() and b.start() < a.end()
+
+
+# How many words may stand between an action and its object ("commit its own troops").
+ACTION_REACH_WORDS = 5
+
+
+def _actions_pattern(issue: Issue) -> re.Pattern[str] | None:
+    """Verb ... object, the verb's label in the group that matched (l0, l1, ... by label order)."""
+    if not issue.actions or not issue.objects:
+        return None
+    actions = tuple((issue.labels.index(label), verbs) for label, verbs in issue.actions.items() if verbs)
+    return _compile_actions(actions, issue.objects)
+
+
+@lru_cache(maxsize=64)
+def _compile_actions(
+    actions: tuple[tuple[int, tuple[str, ...]], ...], objects: tuple[str, ...]
+) -> re.Pattern[str]:
+    groups = "|".join(f"(?P<l{n}>{alternation(verbs, fold_case=True)})" for n, verbs in actions)
+    gap = rf"(?:[\s,]+[\w'’-]+){{0,{ACTION_REACH_WORDS}}}?[\s,]+"
+    target = alternation(objects, fold_case=True)
+    return re.compile(rf"(?<!\w)(?:{groups})\w*{gap}(?:{target})\w*", re.IGNORECASE)
+
+
 def _qualify(
     norm: str, sentence: Sentence, cue: re.Match, label: str, issue: Issue
 ) -> tuple[str, tuple[str, ...]]:
     """The label after negation, hedging and conditions, and which of them applied."""
     qualifiers: list[str] = []
-    if _just_before(norm, sentence.start, cue.start(), issue.softeners):
+    # Between a verb and its object counts too: "gives no outright guarantee".
+    gap = (cue.end(cue.lastgroup), cue.end()) if cue.lastgroup else None
+    if _just_before(norm, sentence.start, cue.start(), issue.softeners) or _within(
+        norm, gap, issue.softeners
+    ):
         label = issue.softened.get(label, label)
         qualifiers.append("softened")
-    elif _just_before(norm, sentence.start, cue.start(), issue.negators) and not _TIMING.match(
-        norm, cue.end(), sentence.end
-    ):
+    elif (
+        _just_before(norm, sentence.start, cue.start(), issue.negators) or _within(norm, gap, issue.negators)
+    ) and not _TIMING.match(norm, cue.end(), sentence.end):
         label = issue.negation.get(label, label)
         qualifiers.append("negated")
     if _just_before(norm, sentence.start, cue.start(), issue.hedges):
@@ -240,6 +292,11 @@ def _qualify(
         label = issue.conditional.get(label, label)
         qualifiers.append("conditional")
     return label, tuple(qualifiers)
+
+
+def _within(norm: str, span: tuple[int, int] | None, phrases: tuple[str, ...]) -> bool:
+    pattern = exact_pattern(phrases)
+    return span is not None and pattern is not None and pattern.search(norm, *span) is not None
 
 
 _SHOUTED = re.compile(r"[^a-z]*")

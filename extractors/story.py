@@ -227,11 +227,24 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
                 hedged=_label_map(entry, "hedged", cue_map, path, where),
                 conditions=conditions,
                 conditional=_label_map(entry, "conditional", cue_map, path, where),
+                actions=_actions(entry, cue_map, path, where),
+                objects=_strings(entry.get("objects"), path, f"{where}: objects"),
                 holders=_strings(entry.get("holders"), path, f"{where}: holders"),
                 not_holders=_strings(entry.get("not_holders"), path, f"{where}: not_holders"),
             )
         )
     return tuple(issues)
+
+
+def _actions(entry: dict, cues: dict, path: Path, where: str) -> dict[str, tuple[str, ...]]:
+    """Label -> verbs that signal it before one of the issue's objects."""
+    actions = _mapping(entry.get("actions") or {}, path, f"{where}: actions")
+    for label in actions:
+        if label not in cues:
+            raise StoryError(f"{path}: {where}: actions for {label!r}, a label that has no cues")
+    if actions and not entry.get("objects"):
+        raise StoryError(f"{path}: {where}: actions need objects (the nouns the verbs act on)")
+    return {str(k): _strings(v, path, f"{where}: actions for {k}") for k, v in actions.items()}
 
 
 def _label_map(entry: dict, key: str, cues: dict, path: Path, where: str) -> dict[str, str]:

@@ -157,6 +157,35 @@ def changes(
 
 
 @app.command()
+def actors(
+    story: StoryOpt = None,
+    warehouse: WarehouseOpt = None,
+    format: FormatOpt = Format.table,
+    promote: Annotated[
+        str | None, typer.Option("--promote", help="Add this candidate's name to the story's actors.yaml.")
+    ] = None,
+    actor_id: Annotated[str | None, typer.Option("--id", help="Id for the promoted actor.")] = None,
+    kind: Annotated[str, typer.Option("--kind", help="person, state or organisation.")] = "person",
+    affiliation: Annotated[
+        str | None, typer.Option("--affiliation", help="The actor id it speaks for (e.g. uk).")
+    ] = None,
+) -> None:
+    """Names the coverage quotes that the story does not know yet; --promote adds one to the story."""
+    if promote is None:
+        _show(queries.actor_candidates, story, warehouse, format)
+        return
+    from flows.registry import promote_actor
+
+    settings = _settings(warehouse)
+    path, added = promote_actor(settings, story, promote, actor_id, kind, affiliation)
+    console.print(
+        f"Added {added.name} ({added.id}, {added.kind}) to {path}. "
+        "Run `storywatch retag` to find its positions in the stored coverage.",
+        markup=False,
+    )
+
+
+@app.command()
 def feeds(story: StoryOpt = None, warehouse: WarehouseOpt = None, format: FormatOpt = Format.table) -> None:
     """Feed health: last success, failures in a row, last error, and when each is polled next."""
     _show(queries.feed_health, story, warehouse, format)

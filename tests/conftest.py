@@ -5,6 +5,8 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,3 +85,18 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture
+def cli(clean_env, tmp_path: Path):
+    """Run ``storywatch`` as a user does: a new process, in a folder of its own."""
+    env = dict(os.environ)  # clean_env has set the test's storywatch settings
+    env["COLUMNS"] = "200"
+
+    def run(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "flows.cli", *args],
+            cwd=tmp_path, env={**env, **(extra_env or {})}, capture_output=True, text=True, timeout=240,
+        )  # fmt: skip
+
+    return run

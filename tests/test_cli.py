@@ -3,28 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.loopback import Loopback
-
-
-@pytest.fixture
-def cli(clean_env, tmp_path: Path):
-    env = dict(os.environ)  # clean_env has set the test's storywatch settings
-    env["COLUMNS"] = "200"
-
-    def run(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "flows.cli", *args],
-            cwd=tmp_path, env={**env, **(extra_env or {})}, capture_output=True, text=True, timeout=240,
-        )  # fmt: skip
-
-    return run
 
 
 @pytest.fixture
@@ -51,7 +34,7 @@ def test_sql_writes_csv_json_and_tables(cli, warehouse: str):
     assert as_csv.stdout.splitlines()[0] == "actor_id,stance"
     assert "starmer,support" in as_csv.stdout.splitlines()
     as_json = json.loads(cli("sql", query, "-w", warehouse, "--format", "json").stdout)
-    assert {"actor_id": "russia", "stance": "oppose"} in as_json
+    assert {"actor_id": "uk", "stance": "support"} in as_json
     as_table = cli("sql", query, "-w", warehouse)
     assert "starmer" in as_table.stdout and f"{len(as_json)} rows" in as_table.stdout
 

@@ -42,7 +42,7 @@ def recent_changes(con: duckdb.DuckDBPyConnection, story_id: str, limit: int = 5
     return run_sql(
         con,
         "SELECT strftime(detected_at, '%Y-%m-%d %H:%M') AS detected, actor, issue_id AS issue, "
-        "from_stance, to_stance, evidence, outlet, url FROM recent_changes "
+        "from_stance, to_stance, sources, disputed, evidence, outlet, url FROM recent_changes "
         "WHERE story_id = ? ORDER BY detected_at DESC, change_id LIMIT ?",
         [story_id, limit],
     )
@@ -99,3 +99,14 @@ def article_texts(con: duckdb.DuckDBPyConnection, story_id: str) -> list[tuple]:
         "ORDER BY article_id",
         [story_id],
     ).fetchall()
+
+
+def actor_candidates(con: duckdb.DuckDBPyConnection, story_id: str) -> Table:
+    """Names the coverage quotes that the story's registry does not know, most cited first."""
+    return run_sql(
+        con,
+        "SELECT name, articles, mentions, first_seen_at::DATE AS first_seen, example, example_url "
+        "FROM actor_candidates WHERE story_id = ? AND status = 'candidate' "
+        "ORDER BY articles DESC, mentions DESC, name",
+        [story_id],
+    )

@@ -220,6 +220,9 @@ def _append(
         mentions.extend(mention_rows(story_id, aid, tagging))
         result.actors.update(m.actor_id for m in tagging.mentions)
         observations.extend(observation_rows(story_id, aid, article.published, fetched_at, tagging))
+    _add_candidates(
+        con, story_id, [(article_id(story_id, a.url), a.url, t) for a, t in kept.values()], fetched_at
+    )
     result.articles = insert_rows(con, "articles", _ARTICLE_COLUMNS, articles)
     result.mentions = insert_rows(con, "mentions", MENTION_COLUMNS, mentions)
     result.observations = insert_rows(con, "stance_observations", OBSERVATION_COLUMNS, observations)
@@ -227,6 +230,34 @@ def _append(
     pairs = {(o[3], o[4]) for o in observations}
     result.changes = _record_changes(con, story_id, new_ids, pairs, run_id, fetched_at, rules)
     return result
+
+
+def _add_candidates(
+    con: duckdb.DuckDBPyConnection, story_id: str, tagged: list[tuple[str, str, Tagging]], at: datetime
+) -> None:
+    """Count the unknown names these articles quote into ``actor_candidates``."""
+    counts: dict[str, list] = {}  # name -> [mentions, articles, example, example url]
+    for _, url, tagging in tagged:
+        for name in {c.name for c in tagging.candidates}:
+            seen = [c for c in tagging.candidates if c.name == name]
+            entry = counts.setdefault(name, [0, 0, seen[0].evidence, url])
+            entry[0] += len(seen)
+            entry[1] += 1
+    for name, (mentions, articles, example, url) in counts.items():
+        con.execute(
+            "INSERT INTO actor_candidates VALUES (?, ?, 'candidate', ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (story_id, name) DO UPDATE SET mentions = actor_candidates.mentions + "
+            "excluded.mentions, articles = actor_candidates.articles + excluded.articles, "
+            "last_seen_at = excluded.last_seen_at",
+            [story_id, name, mentions, articles, at, at, example, url],
+        )
+
+
+def promote_candidate(con: duckdb.DuckDBPyConnection, story_id: str, name: str) -> None:
+    """Mark a candidate as added to the story's registry."""
+    con.execute(
+        "UPDATE actor_candidates SET status = 'promoted' WHERE story_id = ? AND name = ?", [story_id, name]
+    )
 
 
 def mention_rows(story_id: str, aid: str, tagging: Tagging) -> list[tuple]:
@@ -654,6 +685,11 @@ def replace_tagging(
         }
         con.execute("DELETE FROM mentions WHERE story_id = ?", [story_id])
         con.execute("DELETE FROM stance_observations WHERE story_id = ?", [story_id])
+        con.execute("DELETE FROM actor_candidates WHERE story_id = ? AND status = 'candidate'", [story_id])
+        urls = dict(
+            con.execute("SELECT article_id, url FROM articles WHERE story_id = ?", [story_id]).fetchall()
+        )
+        _add_candidates(con, story_id, [(aid, urls.get(aid), t) for aid, t in taggings.items()], at)
         mentions, observations = [], []
         for aid, tagging in taggings.items():
             mentions.extend(mention_rows(story_id, aid, tagging))

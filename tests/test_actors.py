@@ -1,0 +1,109 @@
+"""Actors the registry does not know yet: found where news quotes them, promoted by a user,
+then found in stored coverage by a retag that fetches nothing and re-sends nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from extractors.coverage import content_hash
+from extractors.records import Article
+from extractors.sentences import split_sentences
+from extractors.stance import tag_article
+from extractors.story import load_story
+from tests.conftest import SEED_STORY
+from warehouse import store
+from warehouse.connection import open_warehouse
+
+STORY = load_story(SEED_STORY)
+QUOTED = (
+    "Defence Secretary John Healey said British troops were ready to deploy to Ukraine after a ceasefire. "
+    '"We will be there," said Healey. According to Kaja Kallas, Europe must lead. Keir Starmer said so too.'
+)
+
+
+def test_names_in_attribution_patterns_become_candidates_and_known_actors_do_not():
+    candidates = tag_article(QUOTED, STORY).candidates
+    assert [c.name for c in candidates] == ["John Healey", "Kaja Kallas"]
+    assert candidates[0].evidence == split_sentences(QUOTED)[0].text
+
+
+def test_short_forms_count_only_after_the_full_name():
+    story = load_story(SEED_STORY)
+    healey = story.actors[0].__class__(id="healey", name="John Healey", kind="person", affiliation="uk")
+    actors = (*story.actors, healey)
+    before = tag_article(
+        "Healey said troops were ready.", story.__class__(**{**story.__dict__, "actors": actors})
+    )
+    after = tag_article(QUOTED, story.__class__(**{**story.__dict__, "actors": actors}))
+    assert [m.actor_id for m in before.mentions] == []
+    assert [(m.surface, m.how) for m in after.mentions if m.actor_id == "healey"] == [
+        ("John Healey", "name"),
+        ("Healey", "short"),
+    ]
+
+
+@pytest.fixture
+def followed(cli, tmp_path: Path, warehouse_path: Path) -> tuple[Path, str]:
+    """A copy of the story, its warehouse, and one stored article that quotes John Healey."""
+    folder = tmp_path / "story"
+    shutil.copytree(SEED_STORY, folder)
+    assert cli("init", "--story", str(folder), "-w", str(warehouse_path)).returncode == 0
+    when = datetime(2026, 1, 7, 10, tzinfo=UTC)
+    article = Article(
+        url="http://127.0.0.1/healey.html", source_url="http://127.0.0.1/healey.html", feed_id="test",
+        outlet="Test", title="Healey on troops", text=QUOTED, text_source="page", published=when,
+        author=None, language="en", content_hash=content_hash(QUOTED), relevance=2.0, relevance_reason="test",
+    )  # fmt: skip
+    with open_warehouse(warehouse_path) as con:
+        store.append_coverage(con, STORY.id, [(article, tag_article(QUOTED, STORY, when))])
+    return folder, str(warehouse_path)
+
+
+def test_a_user_promotes_a_candidate_and_retag_finds_its_stances(cli, followed: tuple[Path, str]):
+    folder, warehouse = followed
+    listed = cli("actors", "--story", str(folder), "-w", warehouse, "-f", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert {"John Healey", "Kaja Kallas"} <= {row["name"] for row in json.loads(listed.stdout)}
+
+    promoted = cli("actors", "--story", str(folder), "-w", warehouse, "--promote", "John Healey",
+                   "--affiliation", "uk")  # fmt: skip
+    assert promoted.returncode == 0, promoted.stderr
+    assert "id: healey" in (folder / "actors.yaml").read_text(encoding="utf-8")
+    alerts_before = cli("sql", "SELECT count(*) AS n FROM alerts", "-w", warehouse, "-f", "json").stdout
+
+    retagged = cli("retag", "--story", str(folder), "-w", warehouse)
+    assert retagged.returncode == 0, retagged.stderr
+    query = "SELECT actor_id, stance FROM current_stances WHERE actor_id = 'healey'"
+    assert json.loads(cli("sql", query, "-w", warehouse, "-f", "json").stdout) == [
+        {"actor_id": "healey", "stance": "support"}
+    ]
+    listed = json.loads(cli("actors", "--story", str(folder), "-w", warehouse, "-f", "json").stdout)
+    assert "John Healey" not in {row["name"] for row in listed}  # promoted, no longer a candidate
+    # Retagging again finds the same, and no alert is queued by a retag.
+    again = cli("retag", "--story", str(folder), "-w", warehouse)
+    assert counts(again.stdout) == counts(retagged.stdout)
+    assert (
+        cli("sql", "SELECT count(*) AS n FROM alerts", "-w", warehouse, "-f", "json").stdout == alerts_before
+    )
+
+
+def test_a_bad_promotion_names_the_problem_and_leaves_the_file_alone(cli, followed: tuple[Path, str]):
+    folder, warehouse = followed
+    original = (folder / "actors.yaml").read_text(encoding="utf-8")
+    twice = cli("actors", "--story", str(folder), "-w", warehouse, "--promote", "Keir Starmer")
+    assert twice.returncode == 3 and "already in" in twice.stderr
+    wrong = cli("actors", "--story", str(folder), "-w", warehouse,
+                "--promote", "Kaja Kallas", "--affiliation", "estonia")  # fmt: skip
+    assert wrong.returncode == 3 and "estonia" in wrong.stderr
+    assert (folder / "actors.yaml").read_text(encoding="utf-8") == original
+
+
+def counts(output: str) -> list[str]:
+    """The numbers a retag reports, up to the changes it found."""
+    return re.findall(r"\d+", " ".join(output.split()).split("stance changes")[0])
