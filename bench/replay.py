@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from itertools import groupby
 from pathlib import Path
 
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench.corpus_feed import ReplayItem, load_corpus  # noqa: E402
 from extractors.changes import ChangeRules  # noqa: E402
 from extractors.coverage import Coverage, process_item, seed_coverage  # noqa: E402
-from extractors.relevance import judge  # noqa: E402
+from extractors.relevance import judge, profile_words  # noqa: E402
 from extractors.story import load_story  # noqa: E402
 from warehouse import store  # noqa: E402
 from warehouse.connection import open_warehouse  # noqa: E402
@@ -54,6 +55,11 @@ def replay(corpus: Path, warehouse: Path, story_dir: Path, rules: ChangeRules) -
         store.append_coverage(con, story.id, [seed_coverage(story)])
         for day, batch in groupby(entries, key=lambda e: e.arrived.date()):
             batch = list(batch)
+            # As a cycle does: relevance knows the words of the coverage kept so far.
+            titles = [row[0] for row in con.execute(
+                "SELECT CASE WHEN is_seed THEN title || ' ' || text ELSE title END FROM articles "
+                "ORDER BY is_seed DESC, fetched_at DESC LIMIT 500").fetchall()]  # fmt: skip
+            story = replace(story, relevance=replace(story.relevance, profile=profile_words(titles)))
             kept: list[Coverage] = []
             seen = []
             for entry in batch:

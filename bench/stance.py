@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from datetime import time as clock
 from pathlib import Path
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractors.records import Story  # noqa: E402
-from extractors.relevance import judge  # noqa: E402
+from extractors.relevance import judge, profile_words  # noqa: E402
 from extractors.stance import tag_article  # noqa: E402
 from extractors.story import load_story  # noqa: E402
 
@@ -131,8 +131,10 @@ def evaluate(cases: list[dict], story: Story) -> Report:
 def relevance_scores(story: Story, path: Path = EVAL / "relevance.yaml") -> tuple[Score, list[str]]:
     """Precision and recall of the item filter on labelled feed items."""
     score, errors = Score(), []
+    # What a first cycle knows of the story: its original article.
+    rules = replace(story.relevance, profile=profile_words([story.seed.title, story.seed.text]))
     for item in yaml.safe_load(path.read_text(encoding="utf-8"))["items"]:
-        verdict = judge(f"{item['title']}\n{item.get('summary', '')}", story.relevance)
+        verdict = judge(f"{item['title']}\n{item.get('summary', '')}", rules)
         truth = bool(item["relevant"])
         if verdict.relevant and truth:
             score.tp += 1

@@ -73,14 +73,20 @@ class Feed:
 
 @dataclass(frozen=True)
 class Relevance:
-    """What an item must mention to count as coverage of the story.
+    """What makes an item coverage of the story: a score against a threshold.
 
-    Every group in ``require_all`` must have at least one term present; ``any_of`` terms
-    (such as a story's own name for itself) each make an item relevant on their own.
+    Each ``require_all`` group with a term present adds 1, each ``any_of`` phrase (such as
+    a story's own name for itself) 3, an actor named together with an issue's topic 1, and
+    sharing the words of the story's coverage so far up to 1.
     """
 
     require_all: tuple[tuple[str, ...], ...]
     any_of: tuple[str, ...] = ()
+    not_when: tuple[str, ...] = ()  # phrases that never count ("Russian troops" are not the force)
+    threshold: float = 2.0  # the score an item needs (a setting may override the story's)
+    names: tuple[str, ...] = ()  # the actors' names: named with an issue's topic, they add to the score
+    topics: tuple[str, ...] = ()  # the issues' topic terms
+    profile: frozenset[str] = frozenset()  # words of the seed and of coverage kept so far
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ the entry at fault, because users write these files by hand.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,14 @@ def load_story(folder: str | Path) -> Story:
         schedule_interval(schedule)
     except ValueError as exc:
         raise StoryError(f"{folder / 'story.yaml'}: schedule: {exc}") from None
+    # Named with an issue's topic, an actor makes an item more likely to be coverage; the
+    # place the story happens in ("Ukraine") says nothing by itself.
+    places = {i for g in relevance.require_all[:1] for i in g}
+    relevance = replace(
+        relevance,
+        names=tuple(n for a in actors for n in (a.name, *a.aliases, *a.metonyms) if n not in places),
+        topics=tuple(dict.fromkeys(t for i in issues for t in i.topic)),
+    )
     known = {a.id for a in actors}
     for actor in actors:
         if actor.affiliation and actor.affiliation not in known:
@@ -280,4 +289,12 @@ def _load_relevance(value: Any, path: Path) -> Relevance:
     any_of = _strings(meta.get("any_of"), path, "relevance: any_of")
     if not groups and not any_of:
         raise StoryError(f"{path}: relevance needs require_all groups or any_of terms")
-    return Relevance(require_all=tuple(tuple(str(t) for t in g) for g in groups), any_of=any_of)
+    threshold = meta.get("threshold", 2.0)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or threshold <= 0:
+        raise StoryError(f"{path}: relevance: threshold must be a number above 0, not {threshold!r}")
+    return Relevance(
+        require_all=tuple(tuple(str(t) for t in g) for g in groups),
+        any_of=any_of,
+        not_when=_strings(meta.get("not_when"), path, "relevance: not_when"),
+        threshold=float(threshold),
+    )

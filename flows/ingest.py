@@ -35,7 +35,7 @@ from extractors.schedule import PollResult, full_fetch_due, is_due, next_interva
 from flows.alerts import deliver
 from flows.http import Fetch, Fetched, Request, fetch_all
 from flows.settings import HttpSettings, Settings, load_settings
-from flows.stories import prepare_story
+from flows.stories import prepare_story, story_for_cycle
 from flows.workers import run_limited
 from warehouse import queries, store
 
@@ -213,6 +213,7 @@ def ingest(story: str | None = None, warehouse: str | None = None, poll_all: boo
     if warehouse:
         settings = replace(settings, warehouse=Path(warehouse))
     loaded, _ = prepare_story(settings, story)
+    loaded = story_for_cycle(settings, loaded)
     summary = CycleSummary(story_id=loaded.id, run_id=uuid.uuid4().hex[:12])
     with settings.open_warehouse() as con:
         store.start_run(con, summary.run_id, loaded.id, store.now())

@@ -69,6 +69,8 @@ class Settings:
     min_sources: int = 1
     # Reports of the old stance this many hours around a change make it disputed, not a flip-flop.
     dispute_hours: float = 24.0
+    # The relevance score an item needs; 0 keeps the story's own (story.yaml relevance: threshold).
+    relevance_threshold: float = 0.0
     http: HttpSettings = field(default_factory=HttpSettings)
 
     def open_warehouse(self, read_only: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
@@ -107,6 +109,7 @@ _ENV = {
     "extract_workers": "STORYWATCH_EXTRACT_WORKERS",
     "min_sources": "STORYWATCH_MIN_SOURCES",
     "dispute_hours": "STORYWATCH_DISPUTE_HOURS",
+    "relevance_threshold": "STORYWATCH_RELEVANCE_THRESHOLD",
     "http.timeout": "STORYWATCH_HTTP_TIMEOUT",
     "http.max_bytes": "STORYWATCH_HTTP_MAX_BYTES",
     "http.concurrency": "STORYWATCH_HTTP_CONCURRENCY",
@@ -118,7 +121,7 @@ _ENV = {
     "http.allow_private": "STORYWATCH_HTTP_ALLOW_PRIVATE",
 }
 # Settings that may be zero (the others must be positive).
-_MAY_BE_ZERO = {"min_host_delay", "retries", "retry_backoff", "dispute_hours"}
+_MAY_BE_ZERO = {"min_host_delay", "retries", "retry_backoff", "dispute_hours", "relevance_threshold"}
 
 
 def load_settings(env: dict[str, str] | None = None, file: Path | None = None) -> Settings:

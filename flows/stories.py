@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from extractors.coverage import seed_coverage
 from extractors.records import Story
+from extractors.relevance import profile_words
 from extractors.story import load_story
 from flows.settings import Settings
 from warehouse import queries, store
@@ -22,3 +25,14 @@ def prepare_story(settings: Settings, story_name: str | None = None) -> tuple[St
         article, tagging = seed_coverage(story)
         store.append_coverage(con, story.id, [(article, tagging)])
     return story, True
+
+
+def story_for_cycle(settings: Settings, story: Story) -> Story:
+    """The story as a cycle judges relevance: with the settings' threshold, and the words of
+    the coverage kept so far (similar items are more likely to belong)."""
+    with settings.open_warehouse(read_only=True) as con:
+        titles = queries.coverage_titles(con, story.id)
+    rules = replace(story.relevance, profile=profile_words(titles))
+    if settings.relevance_threshold:
+        rules = replace(rules, threshold=settings.relevance_threshold)
+    return replace(story, relevance=rules)

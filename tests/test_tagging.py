@@ -10,7 +10,7 @@ import pytest
 from extractors.actors import find_mentions
 from extractors.coverage import content_hash, process_item, seed_coverage
 from extractors.records import Actor, FeedItem, Relevance, Story
-from extractors.relevance import judge
+from extractors.relevance import judge, profile_words
 from extractors.sentences import split_sentences
 from extractors.stance import tag_article
 from extractors.story import load_story
@@ -209,21 +209,21 @@ def test_relevant_when_every_group_matches() -> None:
 
     assert verdict.relevant
     assert verdict.score == 2.0
-    assert verdict.reason == "matches Kyiv, peacekeep"
+    assert verdict.reason == "score 2: Kyiv (+1); peacekeep (+1)"
 
 
 def test_any_of_term_is_enough_on_its_own() -> None:
     verdict = judge("The Coalition of the Willing met in Paris", RULES)
 
     assert verdict.relevant
-    assert verdict.reason == "names coalition of the willing"
+    assert verdict.reason == "score 3: names coalition of the willing (+3)"
 
 
 def test_not_relevant_names_what_is_missing() -> None:
     verdict = judge("Grain exports from Ukraine rose", RULES)
 
     assert not verdict.relevant
-    assert verdict.reason == "nothing about troops/peacekeep"
+    assert verdict.reason == "score 1 < 2: Ukraine (+1); nothing about troops/peacekeep"
 
 
 def test_lenient_lets_one_group_go_unmatched() -> None:
@@ -232,7 +232,7 @@ def test_lenient_lets_one_group_go_unmatched() -> None:
     # But not all of them.
     football = judge("United beat City in the cup final", RULES, lenient=True)
     assert not football.relevant
-    assert football.reason == "nothing about Ukraine/Kyiv; troops/peacekeep"
+    assert football.reason == "score 0 < 1: nothing about Ukraine/Kyiv; troops/peacekeep"
 
 
 def test_terms_match_at_the_start_of_a_word_and_may_run_on() -> None:
@@ -240,6 +240,31 @@ def test_terms_match_at_the_start_of_a_word_and_may_run_on() -> None:
     assert not judge("Kyiv hosts the Startroops comic fair", RULES).relevant  # not inside a word
     # "Ukrainian" is not "Ukraine" run on: story authors list both forms.
     assert not judge("Ukrainian troops moved", RULES).relevant
+
+
+def test_troops_that_are_not_the_story_do_not_count() -> None:
+    rules = replace(RULES, not_when=("Russian troops",))
+    assert judge("Russian troops advance near Kyiv", RULES).relevant
+    assert not judge("Russian troops advance near Kyiv", rules).relevant
+
+
+def test_an_actor_with_an_issue_and_the_storys_words_add_to_the_score(story: Story) -> None:
+    rules = replace(story.relevance, profile=profile_words([story.seed.text]))
+    # Ukraine, and Lavrov named with peacekeepers, and the seed's words: enough without "troops".
+    verdict = judge("Lavrov says Ukraine peacekeeping plans are a European provocation", rules)
+    assert verdict.relevant and "Lavrov with peacekeep" in verdict.reason
+    # Without the place, a name and a topic are not enough: Trump and troops also meet in Chicago.
+    assert not judge("Trump sends National Guard troops to Chicago", rules).relevant
+
+
+def test_the_threshold_is_the_storys_unless_a_setting_overrides_it(story: Story, clean_env) -> None:
+    from flows.settings import load_settings
+
+    assert story.relevance.threshold == 2
+    assert load_settings({"STORYWATCH_RELEVANCE_THRESHOLD": "3.5"}).relevance_threshold == 3.5
+    strict = replace(story.relevance, threshold=3.5)
+    assert judge("Peacekeepers could go to Kyiv next year", story.relevance).relevant
+    assert not judge("Peacekeepers could go to Kyiv next year", strict).relevant
 
 
 # process_item and seed_coverage
@@ -284,7 +309,7 @@ def test_page_text_is_used_when_the_page_has_an_article(story: Story) -> None:
     assert article.published == datetime(2025, 3, 4, 9, tzinfo=UTC)  # the feed's date
     assert article.content_hash == content_hash(article.text)
     # Judged on the page: only the page says "reassurance force", the feed's summary does not.
-    assert article.relevance_reason == "names reassurance force"
+    assert article.relevance_reason.startswith("score 5.5: names reassurance force (+3)")
     assert {(o.actor_id, o.issue_id, o.stance) for o in coverage.tagging.observations} == {
         ("starmer", "troops-in-ukraine", "support"),
     }
@@ -317,7 +342,7 @@ def test_irrelevant_item_is_dropped_with_the_reason(story: Story) -> None:
     coverage = process_item(item, None, "Example News", story)
 
     assert coverage.article is None and coverage.tagging is None
-    assert coverage.note is not None and coverage.note.startswith("not relevant: nothing about Ukraine")
+    assert coverage.note is not None and coverage.note.startswith("not relevant: score 0 < 2: nothing about Ukraine")
 
 
 def test_item_with_no_text_anywhere_is_dropped(story: Story) -> None:
@@ -337,7 +362,7 @@ def test_seed_coverage_is_the_baseline(story: Story) -> None:
 
     assert article.is_seed and article.text_source == "seed"
     assert article.url == story.seed.url and article.text == story.seed.text
-    assert article.relevance_reason.startswith("matches")
+    assert article.relevance_reason.startswith("score ")
     found = {(o.actor_id, o.issue_id, o.stance) for o in tagging.observations}
     assert ("trump", "us-security-guarantee", "noncommittal") in found
     assert ("starmer", "troops-in-ukraine", "support") in found

@@ -110,3 +110,13 @@ def actor_candidates(con: duckdb.DuckDBPyConnection, story_id: str) -> Table:
         "ORDER BY articles DESC, mentions DESC, name",
         [story_id],
     )
+
+
+def coverage_titles(con: duckdb.DuckDBPyConnection, story_id: str, limit: int = 500) -> list[str]:
+    """Headlines of the story's latest coverage (the seed's text first): what it talks about."""
+    rows = con.execute(
+        "SELECT CASE WHEN is_seed THEN title || ' ' || text ELSE title END FROM articles "
+        "WHERE story_id = ? ORDER BY is_seed DESC, fetched_at DESC LIMIT ?",
+        [story_id, limit],
+    ).fetchall()
+    return [row[0] for row in rows if row[0]]
