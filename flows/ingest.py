@@ -56,6 +56,7 @@ class CycleSummary:
     items_seen: int = 0
     items_new: int = 0
     articles_added: int = 0
+    articles_upgraded: int = 0  # feed-text articles whose page came on a later try
     actors_tagged: int = 0
     observations_added: int = 0
     changes_detected: int = 0
@@ -168,7 +169,7 @@ def extract_and_tag(
 def store_coverage(
     settings: Settings, story_id: str, run_id: str, seen: list[tuple[FeedItem, str, str | None]],
     coverage: list[Coverage], polls: list[FeedPoll], problems: list[Problem],
-    attempts: list[FetchAttempt], robots: list[RobotsFile],
+    attempts: list[FetchAttempt], robots: list[RobotsFile], retries: list[tuple[str, str, str]],
 ) -> store.AppendResult:  # fmt: skip
     """Append the cycle's articles, feed states, problems and fetch records in one short write."""
     batch = [(c.article, c.tagging) for c in coverage if c.article and c.tagging]
@@ -176,7 +177,7 @@ def store_coverage(
     with settings.open_warehouse() as con:
         result = store.record_cycle(
             con, story_id, run_id, batch, seen, polls, problems, attempts, robots, down_after,
-            settings.change_rules,
+            settings.change_rules, retries,
         )  # fmt: skip
     get_run_logger().info(
         "Stored %d articles, %d observations; %d stance changes",
@@ -185,6 +186,30 @@ def store_coverage(
         len(result.changes),
     )
     return result
+
+
+@task(cache_policy=NO_CACHE)
+def upgrade_pages(
+    settings: Settings, story_id: str, retries: list[tuple], pages: list[Fetch], coverage: list[Coverage]
+) -> int:
+    """Give feed-text articles the text of their page when it came this time; else wait longer."""
+    upgraded = 0
+    at = store.now()
+    with settings.open_warehouse() as con:
+        for (aid, *_), page, c in zip(retries, pages, coverage, strict=True):
+            if c.article is not None and c.article.text_source == "page":
+                store.upgrade_article(con, story_id, aid, c.article, c.tagging, settings.change_rules)
+                upgraded += 1
+            elif page.error and page.transient:
+                store.retry_failed(con, story_id, aid, page.error, at)
+            else:  # the page answered for good, but not with an article's text: keep the feed's
+                store.retry_failed(
+                    con, story_id, aid, page.error or c.note or "no article text", at, final=True
+                )
+    get_run_logger().info(
+        "Tried %d pages again: %d articles now have their page's text", len(retries), upgraded
+    )
+    return upgraded
 
 
 @task(cache_policy=NO_CACHE)
@@ -219,8 +244,9 @@ def ingest(story: str | None = None, warehouse: str | None = None, poll_all: boo
         store.start_run(con, summary.run_id, loaded.id, store.now())
         states = store.feed_states(con, loaded.id)
         robots = store.robots_files(con)
+        retries = queries.due_page_retries(con, loaded.id, store.now())
     try:
-        _cycle(loaded, settings, states, robots, summary, poll_all)
+        _cycle(loaded, settings, states, robots, summary, poll_all, retries)
     except Exception:
         # Record the failure if the warehouse lets us, but report the original error.
         with contextlib.suppress(Exception), settings.open_warehouse() as con:
@@ -238,6 +264,7 @@ def _cycle(
     robots: list[RobotsFile],
     summary: CycleSummary,
     poll_all: bool,
+    retries: list[tuple] = (),
 ) -> None:
     now = store.now()
     base = schedule_interval(story.schedule)
@@ -290,21 +317,34 @@ def _cycle(
     # Fetch only what the feed already shows to be about the story, or close to it.
     wanted = [i for i in new if judge(f"{i.title}\n{i.summary}", story.relevance, lenient=True).relevant]
     skipped = [(i, "irrelevant", "feed text does not match the story") for i in new if i not in wanted]
-    fetched = fetch_pages([i.url for i in wanted], settings.http, robots)
-    pages = fetched.results
+    # Pages that failed for a reason that may pass are tried again alongside the new ones.
+    again = [
+        FeedItem(feed_id or "", url, url, title or "", "", published)
+        for _, url, title, published, feed_id, _ in retries
+    ]
+    fetched = fetch_pages([i.url for i in wanted + again], settings.http, robots)
+    pages, retried = fetched.results[: len(wanted)], fetched.results[len(wanted) :]
     for item, page in zip(wanted, pages, strict=True):
         if page.error:
             summary.problems.append(("fetch", item.feed_id, item.url, page.error))
-    outlets = {f.id: f.name for f in story.feeds}
-    coverage = extract_and_tag(wanted, pages, outlets, story, settings)
+    outlets = {f.id: f.name for f in story.feeds} | {r[4]: r[5] for r in retries if r[4]}
+    everything = extract_and_tag(wanted + again, pages + retried, outlets, story, settings)
+    coverage, upgrades = everything[: len(wanted)], everything[len(wanted) :]
+    if retries:
+        summary.articles_upgraded = upgrade_pages(settings, story.id, retries, retried, upgrades)
     seen = skipped + [(c.item, "stored" if c.article else "dropped", c.note) for c in coverage]
     for c, page in zip(coverage, pages, strict=True):
         # A failed fetch is reported as such already; these say why a fetched page was not used.
         if page.error is None and c.note and not c.note.startswith("not relevant"):
             summary.problems.append(("extract", c.item.feed_id, c.item.url, c.note))
+    later = [
+        (c.article.url, c.item.url, page.error)
+        for c, page in zip(coverage, pages, strict=True)
+        if c.article and c.article.text_source == "feed" and page.error and page.transient
+    ]
     result = store_coverage(
         settings, story.id, summary.run_id, seen, coverage, polls, summary.problems,
-        polled.attempts + fetched.attempts, fetched.robots,
+        polled.attempts + fetched.attempts, fetched.robots, later,
     )  # fmt: skip
     summary.articles_added = result.articles
     summary.actors_tagged = len(result.actors)

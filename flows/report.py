@@ -21,6 +21,7 @@ def print_summary(console: Console, summary: CycleSummary) -> None:
         ("feed items seen", summary.items_seen),
         ("new items", summary.items_new),
         ("new articles stored", summary.articles_added),
+        ("articles given their page's text", summary.articles_upgraded),
         ("actors tagged", summary.actors_tagged),
         ("stance observations", summary.observations_added),
         ("stance changes", summary.changes_detected),

@@ -122,3 +122,39 @@ def test_pages_that_exceed_the_extraction_limit_fall_back_to_feed_text(run_cycle
     # The empty page may still answer in time; every other page was stopped.
     assert len(timed_out) >= len(stopped) - 1 and timed_out
     assert summary.articles_added > 0  # the cycle went on, with the feeds' own text
+
+
+def test_a_page_that_failed_for_a_passing_reason_gets_its_text_in_a_later_cycle(
+    run_cycle, site, warehouse_path
+):
+    run_cycle()
+    # The server error was transient: the article keeps the feed's text and its page waits.
+    assert rows(warehouse_path, "SELECT status, attempts FROM page_retries") == [("waiting", 1)]
+    site.routes["/articles/server-error.html"] = Response(
+        200,
+        b"<html><head><title>Paris talks</title></head><body><article><h1>Paris talks</h1>"
+        + b"<p>Keir Starmer said Britain was ready to deploy troops to Ukraine after a ceasefire, and "
+        + b"officials in London described the planning for a multinational force in some detail.</p>" * 3
+        + b"</article></body></html>",
+        {"Content-Type": "text/html; charset=utf-8"},
+    )
+    con = duckdb.connect(str(warehouse_path))
+    con.execute("UPDATE page_retries SET next_try_at = now() - INTERVAL 1 MINUTE")  # it is due
+    con.close()
+
+    summary = run_cycle()
+
+    assert summary.articles_upgraded == 1
+    [(source, text)] = rows(
+        warehouse_path, "SELECT text_source, text FROM articles WHERE url LIKE '%server-error%'"
+    )
+    assert source == "page" and "multinational force" in text
+    assert rows(warehouse_path, "SELECT status FROM page_retries") == [("upgraded",)]
+    # Its stances now come from the page's text, and it is still stored once.
+    evidence = rows(
+        warehouse_path,
+        "SELECT o.evidence FROM stance_observations o JOIN articles a USING (article_id) "
+        "WHERE a.url LIKE '%server-error%' AND o.actor_id = 'starmer'",
+    )
+    assert evidence and all("ready to deploy troops" in e for (e,) in evidence)
+    assert rows(warehouse_path, "SELECT count(*) FROM articles WHERE url LIKE '%server-error%'") == [(1,)]

@@ -342,7 +342,9 @@ def test_irrelevant_item_is_dropped_with_the_reason(story: Story) -> None:
     coverage = process_item(item, None, "Example News", story)
 
     assert coverage.article is None and coverage.tagging is None
-    assert coverage.note is not None and coverage.note.startswith("not relevant: score 0 < 2: nothing about Ukraine")
+    assert coverage.note is not None and coverage.note.startswith(
+        "not relevant: score 0 < 2: nothing about Ukraine"
+    )
 
 
 def test_item_with_no_text_anywhere_is_dropped(story: Story) -> None:

@@ -280,7 +280,18 @@ ALTER TABLE stance_changes ADD COLUMN sources INTEGER DEFAULT 1;
 ALTER TABLE stance_changes ADD COLUMN dissent INTEGER DEFAULT 0;
 ALTER TABLE stance_changes ADD COLUMN disputed BOOLEAN DEFAULT false;
 ALTER TABLE stance_changes ADD COLUMN withdrawn_at TIMESTAMPTZ;
+ALTER TABLE runs ADD COLUMN articles_upgraded INTEGER;
 UPDATE stance_changes SET confirmed_observation_id = to_observation_id;
+CREATE TABLE page_retries (
+    story_id     VARCHAR NOT NULL,
+    article_id   VARCHAR NOT NULL,
+    url          VARCHAR NOT NULL,
+    attempts     INTEGER NOT NULL,
+    last_error   VARCHAR,
+    next_try_at  TIMESTAMPTZ,
+    status       VARCHAR NOT NULL,
+    PRIMARY KEY (story_id, article_id)
+);
 CREATE TABLE actor_candidates (
     story_id        VARCHAR NOT NULL,
     name            VARCHAR NOT NULL,

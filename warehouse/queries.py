@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -120,3 +121,14 @@ def coverage_titles(con: duckdb.DuckDBPyConnection, story_id: str, limit: int = 
         [story_id, limit],
     ).fetchall()
     return [row[0] for row in rows if row[0]]
+
+
+def due_page_retries(con: duckdb.DuckDBPyConnection, story_id: str, at: datetime) -> list[tuple]:
+    """Feed-text articles whose page is due another try, as (article id, page URL, title,
+    published at, feed id, outlet)."""
+    return con.execute(
+        "SELECT r.article_id, r.url, a.title, a.published_at, a.feed_id, a.outlet FROM page_retries r "
+        "JOIN articles a USING (story_id, article_id) WHERE r.story_id = ? AND r.status = 'waiting' "
+        "AND r.next_try_at <= ? AND a.text_source = 'feed' ORDER BY r.next_try_at LIMIT 200",
+        [story_id, at],
+    ).fetchall()

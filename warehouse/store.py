@@ -155,9 +155,13 @@ def record_cycle(
     robots: Sequence[RobotsFile] = (),
     down_after: timedelta = timedelta(hours=6),
     rules: ChangeRules = DEFAULT_RULES,
+    retries: Sequence[tuple[str, str, str]] = (),
 ) -> AppendResult:
     """Store what a cycle found in one transaction: feed states, problems, every fetch
     attempt, robots.txt answers and the coverage.
+
+    ``retries`` are (article URL, page URL, error) of articles stored with their feed's text
+    because the page failed for a reason that may pass: their pages are tried again later.
 
     Together or not at all: a feed's new ETag must never be stored without the items it
     answered with, or the next poll's 304 would hide them for good.
@@ -180,7 +184,9 @@ def record_cycle(
                 "fetched_at = excluded.fetched_at, status = excluded.status, body = excluded.body",
                 [r.host, r.fetched_at, r.status, r.body],
             )
-        return _append(con, story_id, batch, seen, run_id, now(), rules)
+        result = _append(con, story_id, batch, seen, run_id, now(), rules)
+        schedule_page_retries(con, story_id, retries, now())
+        return result
 
 
 def robots_files(con: duckdb.DuckDBPyConnection) -> list[RobotsFile]:
@@ -519,7 +525,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, counts:
     allowed = {
         "feeds_polled", "feeds_failed", "feeds_not_modified", "feeds_not_due", "items_seen", "items_new",
         "articles_added", "actors_tagged", "observations_added", "changes_detected",
-        "alerts_sent", "alerts_failed",
+        "alerts_sent", "alerts_failed", "articles_upgraded",
     }  # fmt: skip
     unknown = set(counts) - allowed
     if unknown:
@@ -706,4 +712,84 @@ def replace_tagging(
     result.changes = len(after)
     result.new_changes = _describe(con, sorted(after - known))
     result.withdrawn = len(before - after)
+    return result
+
+
+# A page that failed for a reason that may pass is tried again this long after each failure.
+PAGE_RETRY_DELAYS = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
+
+
+def schedule_page_retries(
+    con: duckdb.DuckDBPyConnection, story_id: str, retries: Sequence[tuple[str, str, str]], at: datetime
+) -> None:
+    """Remember the pages of feed-text articles to try again (new ones only)."""
+    for article_url, page_url, error in retries:
+        con.execute(
+            "INSERT INTO page_retries VALUES (?, ?, ?, 1, ?, ?, 'waiting') ON CONFLICT DO NOTHING",
+            [story_id, article_id(story_id, article_url), page_url, error, at + PAGE_RETRY_DELAYS[0]],
+        )
+
+
+def retry_failed(
+    con: duckdb.DuckDBPyConnection, story_id: str, aid: str, error: str, at: datetime, final: bool = False
+) -> None:
+    """The page failed again: wait longer, or give up after the last delay (or at once, ``final``)."""
+    row = con.execute(
+        "SELECT attempts FROM page_retries WHERE story_id = ? AND article_id = ?", [story_id, aid]
+    ).fetchone()
+    attempts = (row[0] if row else 0) + 1
+    done = final or attempts > len(PAGE_RETRY_DELAYS)
+    con.execute(
+        "UPDATE page_retries SET attempts = ?, last_error = ?, next_try_at = ?, status = ? "
+        "WHERE story_id = ? AND article_id = ?",
+        [attempts, error, None if done else at + PAGE_RETRY_DELAYS[attempts - 1],
+         "gave_up" if done else "waiting", story_id, aid],
+    )  # fmt: skip
+
+
+def upgrade_article(
+    con: duckdb.DuckDBPyConnection,
+    story_id: str,
+    aid: str,
+    article: Article,
+    tagging: Tagging,
+    rules: ChangeRules = DEFAULT_RULES,
+) -> AppendResult:
+    """Replace a feed-text article's text with its page's, retag it and recompute the
+    changes it touches, in one transaction. Its address and identity stay the same."""
+    at = now()
+    result = AppendResult()
+    with transaction(con):
+        row = con.execute(
+            "SELECT published_at FROM articles WHERE story_id = ? AND article_id = ?", [story_id, aid]
+        ).fetchone()
+        if row is None:
+            return result
+        before = {
+            (a, i)
+            for a, i in con.execute(
+                "SELECT actor_id, issue_id FROM stance_observations WHERE story_id = ? AND article_id = ?",
+                [story_id, aid],
+            ).fetchall()
+        }
+        con.execute(
+            "UPDATE articles SET text = ?, text_source = 'page', content_hash = ?, simhash = ?, "
+            "language = coalesce(?, language), author = coalesce(author, ?), relevance = ?, "
+            "relevance_reason = ? WHERE story_id = ? AND article_id = ?",
+            [article.text, article.content_hash, article.simhash, article.language, article.author,
+             article.relevance, article.relevance_reason, story_id, aid],
+        )  # fmt: skip
+        con.execute("DELETE FROM mentions WHERE story_id = ? AND article_id = ?", [story_id, aid])
+        con.execute("DELETE FROM stance_observations WHERE story_id = ? AND article_id = ?", [story_id, aid])
+        result.mentions = insert_rows(con, "mentions", MENTION_COLUMNS, mention_rows(story_id, aid, tagging))
+        observations = observation_rows(story_id, aid, row[0], at, tagging)
+        result.observations = insert_rows(con, "stance_observations", OBSERVATION_COLUMNS, observations)
+        result.actors.update(m.actor_id for m in tagging.mentions)
+        con.execute(
+            "UPDATE page_retries SET status = 'upgraded', next_try_at = NULL "
+            "WHERE story_id = ? AND article_id = ?",
+            [story_id, aid],
+        )
+        pairs = before | {(o[3], o[4]) for o in observations}
+        result.changes = _record_changes(con, story_id, {aid}, pairs, None, at, rules)
     return result
