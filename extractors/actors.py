@@ -37,12 +37,21 @@ def surface_forms(actors: tuple[Actor, ...], when: date | None) -> dict[str, tup
                 (role.since is None or role.since <= when) and (role.until is None or when <= role.until)
             ):
                 forms[name_key(role.title)] = (actor.id, "role")
-                # "the Kremlin spokesman" must not read as "the Kremlin" and a spokesman.
+                # "the Kremlin spokesman" must not read as "the Kremlin" and a spokesman, and
+                # news writes "the prime minister" in lower case too (but "Italy's prime
+                # minister" is not the story's: only with "the").
                 forms.setdefault(name_key(f"the {role.title}"), (actor.id, "role"))
+                forms.setdefault(name_key(f"the {_lower_title(role.title)}"), (actor.id, "role"))
         for alias in actor.aliases:
             forms[name_key(alias)] = (actor.id, "alias")
         forms[name_key(actor.name)] = (actor.id, "name")
     return forms
+
+
+def _lower_title(title: str) -> str:
+    """ "British Prime Minister" -> "British prime minister"; acronyms and names stay."""
+    words = title.split()
+    return " ".join([words[0], *(w if w.isupper() or not w.istitle() else w.lower() for w in words[1:])])
 
 
 def find_mentions(

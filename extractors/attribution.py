@@ -46,7 +46,8 @@ TITLE_WORDS = (
 )
 _SPEAKER_GAP = (
     r"(?:\s*,[^,]{1,60},)?\s*(?:(?:has|have|had|also|again|then|later|once|previously|repeatedly|"
-    rf"publicly|flatly|on\s+\w+|in\s+a\s+\w+(?:\s+\w+)?|{TITLE_WORDS}|[A-Z][\w'-]+)\s+)*"
+    rf"publicly|flatly|on\s+\w+|in\s+a\s+\w+(?:\s+\w+)?|{TITLE_WORDS}|[A-Z][\w'-]+)[\s,]+)*"
+    r"(?:,[^,]{1,60},\s*)?"
 )
 _SPEAKER_AFTER = re.compile(rf"{_SPEAKER_GAP}{_VERB}")
 # "..., said Lavrov" (after a comma or a quotation), or "according to the Kremlin".
@@ -85,6 +86,10 @@ _DESIRE = re.compile(
 _UNNAMED_SPEAKER = re.compile(rf"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\s+(?:has\s+|had\s+)?{_VERB}\s+(?:that\s+)?")
 # A name that modifies what follows it: "US-led", "UK-backed".
 _MODIFIER = re.compile(r"-[a-z]")
+# After "said": where or when it was said, not what ("..., Starmer wrote in a newspaper article").
+_ADVERBIAL = re.compile(
+    r"(?:in|on|at|during|after|before|while|when|from|to\s+(?:reporters|journalists|MPs))\b(?![^.]*\bthat\b)"
+)
 _COLON = re.compile(r"\s*:\s")
 _AND = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)(?:the\s+)?")
 # Before a speaker, "and" and "as" join clauses ("Britain and France said", "as Lavrov said").
@@ -135,9 +140,10 @@ def frames(norm: str, sentence: Sentence, mentions: list[Mention]) -> list[Frame
         if after:
             if _OBJECT_BEFORE.search(norm, max(sentence.start, mention.start - 30), mention.start):
                 continue  # "troops from Britain said" names who, not who speaks
-            # The reported words follow the verb, or came before it ("..., Lavrov said.").
+            # The reported words follow the verb, or came before it ("..., Lavrov said." or
+            # "..., Starmer wrote in a newspaper article").
             tail = norm[after.end() : sentence.end].strip(" ,.:")
-            if len(tail.split()) >= 3:
+            if len(tail.split()) >= 3 and not _ADVERBIAL.match(tail):
                 found.append(Frame(after.end(), sentence.end, mention))
             else:
                 found.append(Frame(sentence.start, mention.start, mention))

@@ -22,8 +22,17 @@ from functools import lru_cache
 from extractors.actors import find_mentions
 from extractors.attribution import WINDOW_CHARS, Holder, clause_start, find_holders, frames, next_clause
 from extractors.candidates import find_candidates
-from extractors.phrases import alternation, exact_pattern, normalise, terms_pattern
-from extractors.records import Actor, Candidate, Issue, Mention, StanceObservation, Story, Tagging
+from extractors.phrases import alternation, exact_pattern, names_pattern, normalise, terms_pattern
+from extractors.records import (
+    Actor,
+    Candidate,
+    Issue,
+    Mention,
+    Relevance,
+    StanceObservation,
+    Story,
+    Tagging,
+)
 from extractors.sentences import Sentence, split_sentences
 
 TAGGER_VERSION = "2"
@@ -121,6 +130,8 @@ def _observe(
                     norm, clause, cue, sentence, topics[issue.id]
                 ):
                     continue  # one stance per issue and clause; the topic must be in the clause
+                if _elsewhere(norm, cue.end(), sentence.end, story.relevance):
+                    continue  # "send 900 more troops to Estonia" is another deployment
                 found = find_holders(norm, sentence, present, cue.start(), cue.end(), actors, around)
                 holders = [h for h in found if _may_hold(actors[h.mention.actor_id], issue)]
                 if any(not h.fallback for h in holders):
@@ -181,6 +192,35 @@ def _observation(
 def _topic_spans(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[int, int]]:
     pattern = terms_pattern(issue.topic)
     return [m.span() for m in pattern.finditer(norm, sentence.start, sentence.end)] if pattern else []
+
+
+_DESTINATION = re.compile(r"[^,;.]{0,40}?\b(?:to|in|into|inside)\s+(?:the\s+)?([A-Z][\w-]+)")
+# Capitalised words after "to" or "in" that are not a destination.
+_NOT_PLACES = frozenset(
+    re.findall(
+        r"\w+",
+        "Europe European NATO Nato UN Parliament Commons MPs January February March April May June July "
+        "August September October November December Monday Tuesday Wednesday Thursday Friday Saturday "
+        "Sunday",
+    )
+)
+
+
+def _elsewhere(norm: str, start: int, end: int, rules: Relevance) -> bool:
+    """Whether the words after a cue send it somewhere the story is not ("troops to Estonia"):
+    a capitalised place after "to" or "in" that is not one of the story's places (its first
+    relevance group)."""
+    found = _DESTINATION.match(norm, start, end)
+    if found is None or not rules.require_all:
+        return False
+    place = found.group(1)
+    story_places = terms_pattern(rules.require_all[0])
+    named = names_pattern(rules.names) if rules.names else None
+    return not (
+        place in _NOT_PLACES
+        or (story_places and story_places.fullmatch(place))
+        or (named and named.fullmatch(place))
+    )
 
 
 def _topic_in_clause(
