@@ -175,7 +175,8 @@ def _quote_speaker(
         if end <= mention.start <= end + 40:
             gap = norm[end : mention.start]
             if re.fullmatch(rf"[\s,.]*(?:{_VERB}\s+)?(?:the\s+)?", gap, re.IGNORECASE) and (
-                _VERB_BEFORE.search(gap) or _SPEAKER_AFTER.match(norm, mention.end, sentence.end)
+                _VERB_BEFORE.search(gap)
+                or _SPEAKER_AFTER.match(norm, mention.end, min(sentence.end, mention.end + WINDOW_CHARS))
             ):
                 return mention
         if start - 60 <= mention.end <= start:

@@ -73,7 +73,9 @@ def _confirm(
     dissenting: set[str] = set()
     confirmed = None
     for later in positions[n:]:
-        if later.as_of > first.as_of + window:
+        # The window is [first, first + window): a report at its end starts afresh, as the
+        # quiet period in detect_changes ends there too.
+        if later is not first and later.as_of >= first.as_of + window:
             break
         if later.stance == first.stance:
             supporting.add(later.cluster_id)

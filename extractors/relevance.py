@@ -65,7 +65,8 @@ def judge(text: str, rules: Relevance, lenient: bool = False) -> Verdict:
                 (round(min(PROFILE_WEIGHT, 2 * share), 2), f"{share:.0%} of its words are the story's")
             )
     score = round(sum(points for points, _ in parts), 2)
-    threshold = rules.threshold - (1.0 if lenient else 0.0)
+    # Lenient is one point lower, but never so low that an item with nothing passes.
+    threshold = max(rules.threshold - 1.0, min(rules.threshold, 0.5)) if lenient else rules.threshold
     found = "; ".join(f"{reason} (+{points:g})" for points, reason in parts)
     if score >= threshold:
         return Verdict(True, score, f"score {score:g}: {found}")

@@ -31,7 +31,10 @@ def split_sentences(text: str) -> list[Sentence]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
-        if match.group().startswith(".") and _ends_with_abbreviation(text[start : match.start()]):
+        # Only the last word matters: looking at the whole prefix is quadratic ("J. J. J. ...").
+        if match.group().startswith(".") and _ends_with_abbreviation(
+            text[max(start, match.start() - 24) : match.start()]
+        ):
             continue
         end = match.start() + len(match.group().rstrip())
         spans.append((start, end))

@@ -301,10 +301,14 @@ def _actions_pattern(issue: Issue) -> re.Pattern[str] | None:
 def _compile_actions(
     actions: tuple[tuple[int, tuple[str, ...]], ...], objects: tuple[str, ...]
 ) -> re.Pattern[str]:
-    groups = "|".join(f"(?P<l{n}>{alternation(verbs, fold_case=True)})" for n, verbs in actions)
+    groups = "|".join(f"(?P<l{n}>{alternation(verbs, fold_case=True)})" for n, verbs in actions if verbs)
     gap = rf"(?:[\s,]+[\w'’-]+){{0,{ACTION_REACH_WORDS}}}?[\s,]+"
     target = alternation(objects, fold_case=True)
-    return re.compile(rf"(?<!\w)(?:{groups})\w*{gap}(?:{target})\w*", re.IGNORECASE)
+    # A verb runs on only into its own endings: "put" finds "putting", never "Putin".
+    return re.compile(rf"(?<!\w)(?:{groups}){_VERB_ENDING}{gap}(?:{target})\w*", re.IGNORECASE)
+
+
+_VERB_ENDING = r"(?:e?s|e?d|ing|[b-df-hj-np-tv-z](?:ed|ing))?(?!\w)"
 
 
 def _qualify(
@@ -348,9 +352,9 @@ def _just_before(norm: str, sentence_start: int, cue_start: int, phrases: tuple[
     pattern = exact_pattern(phrases)
     if pattern is None:
         return False
-    before = norm[max(sentence_start, cue_start - WINDOW_CHARS) : cue_start]
-    found = list(pattern.finditer(before))
-    return bool(found) and len(before[found[-1].end() :].split()) <= QUALIFIER_WINDOW_WORDS
+    # Searched in place, not in a slice: the slice would hide "K" and let "Knot" read as "not".
+    found = list(pattern.finditer(norm, max(sentence_start, cue_start - WINDOW_CHARS), cue_start))
+    return bool(found) and len(norm[found[-1].end() : cue_start].split()) <= QUALIFIER_WINDOW_WORDS
 
 
 def _may_hold(actor: Actor, issue: Issue) -> bool:

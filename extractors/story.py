@@ -62,6 +62,12 @@ def load_story(folder: str | Path) -> Story:
         topics=tuple(dict.fromkeys(t for i in issues for t in i.topic)),
     )
     known = {a.id for a in actors}
+    for issue in issues:
+        unknown = sorted((set(issue.holders) | set(issue.not_holders)) - known)
+        if unknown:
+            raise StoryError(
+                f"{folder / 'issues.yaml'}: issue {issue.id!r}: unknown actor(s) {', '.join(unknown)}"
+            )
     for actor in actors:
         if actor.affiliation and actor.affiliation not in known:
             raise StoryError(
@@ -132,6 +138,8 @@ def _strings(value: Any, path: Path, where: str) -> tuple[str, ...]:
 
 
 def _as_date(value: Any, path: Path, where: str) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()  # "since: 2025-01-20 10:00" means the day
     if value is None or isinstance(value, date):
         return value
     try:
@@ -145,8 +153,8 @@ def _load_seed(folder: Path, meta: dict) -> SeedArticle:
     file = _required(meta, "file", path, "seed:")
     try:
         raw = (folder / file).read_text(encoding="utf-8")
-    except (FileNotFoundError, UnicodeDecodeError) as exc:
-        raise StoryError(f"{folder / file}: cannot read the seed article: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoryError(f"{path}: seed: cannot read the seed article {str(file)!r}: {exc}") from None
     drop = set(_strings(meta.get("drop_lines"), path, "seed: drop_lines"))
     lines = [line.strip() for line in raw.splitlines()]
     text = "\n".join(line for line in lines if line and line not in drop)
@@ -176,7 +184,10 @@ def _load_actors(doc: Any, path: Path) -> tuple[Actor, ...]:
         if kind not in ACTOR_KINDS:
             raise StoryError(f"{path}: {where}: kind must be one of {', '.join(ACTOR_KINDS)}")
         roles = []
-        for role in entry.get("roles") or []:
+        listed = entry.get("roles") or []
+        if not isinstance(listed, list):
+            raise StoryError(f"{path}: {where}: roles must be a list of titles")
+        for role in listed:
             if isinstance(role, str):
                 role = {"title": role}
             if not isinstance(role, dict) or not role.get("title"):
@@ -253,7 +264,8 @@ def _actions(entry: dict, cues: dict, path: Path, where: str) -> dict[str, tuple
             raise StoryError(f"{path}: {where}: actions for {label!r}, a label that has no cues")
     if actions and not entry.get("objects"):
         raise StoryError(f"{path}: {where}: actions need objects (the nouns the verbs act on)")
-    return {str(k): _strings(v, path, f"{where}: actions for {k}") for k, v in actions.items()}
+    verbs = {str(k): _strings(v, path, f"{where}: actions for {k}") for k, v in actions.items()}
+    return {label: words for label, words in verbs.items() if words}
 
 
 def _label_map(entry: dict, key: str, cues: dict, path: Path, where: str) -> dict[str, str]:

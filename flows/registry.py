@@ -26,31 +26,37 @@ def promote_actor(
     story = load_story(folder)
     if kind not in ACTOR_KINDS:
         raise StoryError(f"--kind must be one of {', '.join(ACTOR_KINDS)}, not {kind!r}")
-    clean = " ".join(name.split())
+    clean = " ".join(name.split())  # no line breaks: a name is one line of YAML
     if not clean:
         raise StoryError("--promote needs a name")
     known = {a.id for a in story.actors}
     if any(clean in (a.name, *a.aliases) for a in story.actors):
         raise StoryError(f"{clean!r} is already in {folder / 'actors.yaml'}")
     new_id = actor_id or _slug(clean.split()[-1] if kind == "person" else clean)
+    for value, what in ((new_id, "--id"), (affiliation or "x", "--affiliation")):
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", value):
+            raise StoryError(
+                f"{what} must be lower-case letters, digits, - or _ (an actor id), not {value!r}"
+            )
     if new_id in known:
         raise StoryError(f"actor id {new_id!r} is taken in {folder / 'actors.yaml'}; choose one with --id")
-    entry = [f"  - id: {new_id}", f"    name: {_quoted(clean)}", f"    kind: {kind}"]
+    entry = [f"  - id: {_quoted(new_id)}", f"    name: {_quoted(clean)}", f"    kind: {kind}"]
     if affiliation:
-        entry.append(f"    affiliation: {affiliation}")
+        entry.append(f"    affiliation: {_quoted(affiliation)}")
     entry.append(f"    aliases: [{_quoted(clean)}]")
     path = folder / "actors.yaml"
     original = path.read_text(encoding="utf-8")
     path.write_text(original.rstrip("\n") + "\n" + "\n".join(entry) + "\n", encoding="utf-8")
     try:
         story = load_story(folder)
-    except StoryError:
-        path.write_text(original, encoding="utf-8")
+        added = story.actor(new_id)
+    except Exception:
+        path.write_text(original, encoding="utf-8")  # the file as the user left it
         raise
     prepare_story(settings, story_name)
     with settings.open_warehouse() as con:
         store.promote_candidate(con, story.id, clean)
-    return path, story.actor(new_id)
+    return path, added
 
 
 def _slug(text: str) -> str:

@@ -74,7 +74,7 @@ def test_a_user_promotes_a_candidate_and_retag_finds_its_stances(cli, followed: 
     promoted = cli("actors", "--story", str(folder), "-w", warehouse, "--promote", "John Healey",
                    "--affiliation", "uk")  # fmt: skip
     assert promoted.returncode == 0, promoted.stderr
-    assert "id: healey" in (folder / "actors.yaml").read_text(encoding="utf-8")
+    assert load_story(folder).actor("healey").affiliation == "uk"
     alerts_before = cli("sql", "SELECT count(*) AS n FROM alerts", "-w", warehouse, "-f", "json").stdout
 
     retagged = cli("retag", "--story", str(folder), "-w", warehouse)
@@ -101,6 +101,14 @@ def test_a_bad_promotion_names_the_problem_and_leaves_the_file_alone(cli, follow
     wrong = cli("actors", "--story", str(folder), "-w", warehouse,
                 "--promote", "Kaja Kallas", "--affiliation", "estonia")  # fmt: skip
     assert wrong.returncode == 3 and "estonia" in wrong.stderr
+    # Values go into YAML: an id that YAML would read as a boolean, or a line break, is refused.
+    sneaky = cli("actors", "--story", str(folder), "-w", warehouse, "--promote", "Mark Rutte",
+                 "--affiliation", "uk\n    aliases: [Putin]")  # fmt: skip
+    assert sneaky.returncode == 3 and "--affiliation" in sneaky.stderr
+    quoted = cli("actors", "--story", str(folder), "-w", warehouse, "--promote", "Mark Rutte", "--id", "yes")
+    assert quoted.returncode == 0, quoted.stderr
+    assert load_story(folder).actor("yes").name == "Mark Rutte"
+    (folder / "actors.yaml").write_text(original, encoding="utf-8")
     assert (folder / "actors.yaml").read_text(encoding="utf-8") == original
 
 

@@ -218,6 +218,14 @@ def test_invalid_entry_is_reported_with_its_file(
             "affiliation: [us]",
             id="affiliation-is-a-list",
         ),
+        pytest.param(
+            "actors.yaml",
+            "    roles:\n      - {title: US President",
+            "    roles: 5\n    x:\n      - {title: US President",
+            id="roles-not-a-list",
+        ),
+        pytest.param("issues.yaml", "    holders: [us]", "    holders: [usa]", id="holder-not-an-actor"),
+        pytest.param("story.yaml", "file: article.txt", "file: .", id="seed-file-is-a-folder"),
     ],
 )
 def test_malformed_value_is_a_story_error_naming_the_file(
@@ -230,3 +238,10 @@ def test_malformed_value_is_a_story_error_naming_the_file(
     with pytest.raises(StoryError) as caught:
         load_story(folder)
     assert str(path) in str(caught.value)
+
+
+def test_a_role_date_with_a_time_means_that_day(tmp_path: Path) -> None:
+    folder = story_copy(tmp_path)
+    edit(folder, "actors.yaml", "since: 2025-01-20", "since: 2025-01-20 10:00:00")
+    [role] = [r for r in load_story(folder).actor("trump").roles if r.title == "US President"]
+    assert str(role.since) == "2025-01-20"

@@ -285,3 +285,48 @@ def test_a_change_waits_for_the_minimum_number_of_independent_sources(seeded: Pa
 def alert_body(path: Path, change_id: str) -> str:
     with open_warehouse(path, read_only=True) as con:
         return con.execute("SELECT body FROM alerts WHERE change_id = ?", [change_id]).fetchone()[0]
+
+
+def test_a_late_report_that_moves_a_change_earlier_is_not_announced_again(seeded: Path):
+    with open_warehouse(seeded) as con:
+        store.append_coverage(con, STORY.id, [article("x.html", f"{US_REFUSES} (X.)", "2026-01-06T09:00:00")])
+        first = store.append_coverage(
+            con, STORY.id, [article("y.html", f"{US_BACKS} (Y.)", "2026-01-07T15:00:00")]
+        )
+        # An outlet's earlier report of the same turn arrives later.
+        late = store.append_coverage(
+            con, STORY.id, [article("z.html", f"{US_BACKS} (Z.)", "2026-01-07T05:00:00")]
+        )
+    assert [(c.from_stance, c.to_stance) for c in first.changes] == [("noncommittal", "support")]
+    assert late.changes == []
+    with open_warehouse(seeded, read_only=True) as con:
+        alerts = con.execute("SELECT count(*) FROM alerts WHERE kind = 'stance_change'").fetchone()[0]
+        [(sources, started)] = con.execute(
+            "SELECT sources, started_at FROM stance_changes WHERE withdrawn_at IS NULL AND actor_id = 'us'"
+        ).fetchall()
+    assert alerts == 1 and sources == 2  # one change, now known from two sources and from 05:00
+    assert started.astimezone(UTC).hour == 5
+
+
+def test_a_retag_with_new_rules_keeps_changes_and_their_order(seeded: Path):
+    undated = [
+        (replace(a, published=None), t)
+        for a, t in (article("early.html", US_REFUSES, "2026-01-06T09:00:00"),
+                     article("later.html", f"{US_BACKS} (Later.)", "2026-01-06T09:00:00"))
+    ]  # fmt: skip
+    with open_warehouse(seeded) as con:
+        store.append_coverage(con, STORY.id, [undated[0]], fetched_at=datetime(2026, 1, 6, tzinfo=UTC))
+        store.append_coverage(con, STORY.id, [undated[1]], fetched_at=datetime(2026, 1, 9, tzinfo=UTC))
+        before = con.execute("SELECT actor_id, from_stance, to_stance FROM recent_changes").fetchall()
+        # The story files changed (a new fingerprint): every observation gets a new id.
+        edited = replace(STORY, fingerprint="edited")
+        taggings = {
+            aid: tag_article(text, edited, None, "page", title=title)
+            for aid, title, text, *_ in queries.article_texts(con, STORY.id)
+        }
+        result = store.replace_tagging(con, STORY.id, taggings)
+        after = con.execute("SELECT actor_id, from_stance, to_stance FROM recent_changes").fetchall()
+        stance = con.execute("SELECT stance FROM current_stances WHERE actor_id = 'us'").fetchone()[0]
+    assert before == after and ("us", "noncommittal", "support") in after
+    assert result.new_changes == [] and result.withdrawn == 0
+    assert stance == "support"  # the article stored last is still the latest

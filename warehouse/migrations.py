@@ -253,6 +253,10 @@ UPDATE articles SET cluster_id = article_id;
 # Positions come from the actors' own words only; changes say how many sources back them.
 _V3_VIEWS = (
     _V1_VIEWS.replace(
+        "ORDER BY p.as_of DESC, p.observed_at DESC, p.observation_id DESC",
+        "ORDER BY p.as_of DESC, p.observed_at DESC, p.article_id DESC, p.observation_id DESC",
+    )
+    .replace(
         "    FROM stance_observations\n    GROUP BY ALL",
         "    FROM stance_observations\n    WHERE attribution = 'own'\n    GROUP BY ALL",
     )
@@ -280,6 +284,7 @@ ALTER TABLE stance_changes ADD COLUMN sources INTEGER DEFAULT 1;
 ALTER TABLE stance_changes ADD COLUMN dissent INTEGER DEFAULT 0;
 ALTER TABLE stance_changes ADD COLUMN disputed BOOLEAN DEFAULT false;
 ALTER TABLE stance_changes ADD COLUMN withdrawn_at TIMESTAMPTZ;
+ALTER TABLE stance_changes ADD COLUMN started_at TIMESTAMPTZ;
 ALTER TABLE runs ADD COLUMN articles_upgraded INTEGER;
 UPDATE stance_changes SET confirmed_observation_id = to_observation_id;
 CREATE TABLE page_retries (

@@ -375,7 +375,7 @@ def _record_changes(
         FROM article_positions p JOIN articles art USING (story_id, article_id)
         WHERE p.story_id = ? AND p.confidence >= {MIN_POSITION_CONFIDENCE}
           AND (?::VARCHAR[] IS NULL OR list_contains(?, p.actor_id || '|' || p.issue_id))
-        ORDER BY p.actor_id, p.issue_id, p.as_of, p.observed_at, p.observation_id
+        ORDER BY p.actor_id, p.issue_id, p.as_of, p.observed_at, p.article_id, p.observation_id
         """,
         [story_id, wanted, wanted],
     ).fetchall()
@@ -383,9 +383,11 @@ def _record_changes(
     for actor, issue, oid, aid, cluster, stance, as_of in rows:
         timelines.setdefault((actor, issue), []).append(Position(oid, aid, cluster or aid, stance, as_of))
     existing = {
-        row[0]: row[1:]
+        row[0]: (*row[1:7], tuple(row[7:]))
         for row in con.execute(
-            "SELECT change_id, sources, dissent, withdrawn_at IS NOT NULL, actor_id, issue_id "
+            "SELECT change_id, actor_id, issue_id, from_stance, to_stance, started_at, "
+            "withdrawn_at IS NOT NULL, sources, dissent, from_observation_id, to_observation_id, "
+            "confirmed_observation_id, started_at "
             "FROM stance_changes WHERE story_id = ? AND (?::VARCHAR[] IS NULL OR "
             "list_contains(?, actor_id || '|' || issue_id))",
             [story_id, wanted, wanted],
@@ -396,7 +398,9 @@ def _record_changes(
     for (actor, issue), timeline in timelines.items():
         stored_before = [p for p in timeline if p.article_id not in new_articles]
         for change in detect_changes(timeline, rules.min_sources, rules.window):
-            cid = key(story_id, actor, issue, change.from_stance, change.to_stance, change.first.article_id)
+            cid = _same_change(existing, found, actor, issue, change, rules) or key(
+                story_id, actor, issue, change.from_stance, change.to_stance, change.first.article_id
+            )
             found[cid] = (actor, issue, change)
             # History, not news, when coverage stored earlier already told a later story.
             overtaken = any(
@@ -408,19 +412,22 @@ def _record_changes(
     inserts, recorded = [], []
     for cid, (actor, issue, c) in found.items():
         disputed = c.dissent > 0
+        state = (c.sources, c.dissent, c.before.observation_id, c.first.observation_id,
+                 c.confirmed.observation_id, c.first.as_of)  # fmt: skip
         if cid in existing:
-            if existing[cid][:3] != (c.sources, c.dissent, False):
+            if existing[cid][5] or existing[cid][6] != state:
                 con.execute(
                     "UPDATE stance_changes SET sources = ?, dissent = ?, disputed = ?, withdrawn_at = NULL, "
-                    "confirmed_observation_id = ? WHERE change_id = ?",
-                    [c.sources, c.dissent, disputed, c.confirmed.observation_id, cid],
+                    "from_observation_id = ?, to_observation_id = ?, confirmed_observation_id = ?, "
+                    "started_at = ? WHERE change_id = ?",
+                    [c.sources, c.dissent, disputed, *state[2:], cid],
                 )
             continue
         inserts.append((cid, story_id, actor, issue, c.from_stance, c.to_stance, c.before.observation_id,
                         c.first.observation_id, detected_at, run_id, c.confirmed.observation_id, c.sources,
-                        c.dissent, disputed))  # fmt: skip
+                        c.dissent, disputed, c.first.as_of))  # fmt: skip
         recorded.append(cid)
-    gone = [cid for cid, row in existing.items() if cid not in found and not row[2]]
+    gone = [cid for cid, row in existing.items() if cid not in found and not row[5]]
     if gone:
         con.execute(
             "UPDATE stance_changes SET withdrawn_at = ? WHERE list_contains(?, change_id)",
@@ -431,12 +438,25 @@ def _record_changes(
         "stance_changes",
         ("change_id", "story_id", "actor_id", "issue_id", "from_stance", "to_stance",
          "from_observation_id", "to_observation_id", "detected_at", "run_id", "confirmed_observation_id",
-         "sources", "dissent", "disputed"),
+         "sources", "dissent", "disputed", "started_at"),
         inserts,
     )  # fmt: skip
     changes = _describe(con, [cid for cid in recorded if cid in news]) if announce else []
     _queue_change_alerts(con, story_id, changes, detected_at)
     return changes
+
+
+def _same_change(
+    existing: dict[str, tuple], found: dict, actor: str, issue: str, change: Change, rules: ChangeRules
+) -> str | None:
+    """The id of a recorded change that this one is (a late report may move its start):
+    the same actor, issue, and stances, starting within the dispute window."""
+    near = max(rules.window, timedelta(hours=1))
+    for cid, (a, i, old, new, started, *_rest) in existing.items():
+        same = (a, i, old, new) == (actor, issue, change.from_stance, change.to_stance) and cid not in found
+        if same and (started is None or abs(started - change.first.as_of) < near):
+            return cid
+    return None
 
 
 def _describe(con: duckdb.DuckDBPyConnection, change_ids: list[str]) -> list[StanceChange]:
@@ -672,11 +692,13 @@ def replace_tagging(
     at = now()
     result = RetagResult(articles=len(taggings))
     with transaction(con):
-        published = dict(
-            con.execute(
-                "SELECT article_id, published_at FROM articles WHERE story_id = ?", [story_id]
+        # Observations keep the time their article was stored: it orders undated articles.
+        times = {
+            aid: (published, fetched)
+            for aid, published, fetched in con.execute(
+                "SELECT article_id, published_at, fetched_at FROM articles WHERE story_id = ?", [story_id]
             ).fetchall()
-        )
+        }
         before = {
             row[0]
             for row in con.execute(
@@ -689,8 +711,15 @@ def replace_tagging(
                 "SELECT change_id FROM stance_changes WHERE story_id = ?", [story_id]
             ).fetchall()
         }
-        con.execute("DELETE FROM mentions WHERE story_id = ?", [story_id])
-        con.execute("DELETE FROM stance_observations WHERE story_id = ?", [story_id])
+        # Only the articles retagged: one stored meanwhile by a cycle keeps its tagging.
+        ids = sorted(taggings)
+        con.execute(
+            "DELETE FROM mentions WHERE story_id = ? AND list_contains(?, article_id)", [story_id, ids]
+        )
+        con.execute(
+            "DELETE FROM stance_observations WHERE story_id = ? AND list_contains(?, article_id)",
+            [story_id, ids],
+        )
         con.execute("DELETE FROM actor_candidates WHERE story_id = ? AND status = 'candidate'", [story_id])
         urls = dict(
             con.execute("SELECT article_id, url FROM articles WHERE story_id = ?", [story_id]).fetchall()
@@ -699,7 +728,8 @@ def replace_tagging(
         mentions, observations = [], []
         for aid, tagging in taggings.items():
             mentions.extend(mention_rows(story_id, aid, tagging))
-            observations.extend(observation_rows(story_id, aid, published.get(aid), at, tagging))
+            published, fetched = times.get(aid, (None, at))
+            observations.extend(observation_rows(story_id, aid, published, fetched, tagging))
         result.mentions = insert_rows(con, "mentions", MENTION_COLUMNS, mentions)
         result.observations = insert_rows(con, "stance_observations", OBSERVATION_COLUMNS, observations)
         _record_changes(con, story_id, set(), None, None, at, rules, announce=False)
@@ -761,7 +791,8 @@ def upgrade_article(
     result = AppendResult()
     with transaction(con):
         row = con.execute(
-            "SELECT published_at FROM articles WHERE story_id = ? AND article_id = ?", [story_id, aid]
+            "SELECT published_at, fetched_at FROM articles WHERE story_id = ? AND article_id = ?",
+            [story_id, aid],
         ).fetchone()
         if row is None:
             return result
@@ -782,7 +813,7 @@ def upgrade_article(
         con.execute("DELETE FROM mentions WHERE story_id = ? AND article_id = ?", [story_id, aid])
         con.execute("DELETE FROM stance_observations WHERE story_id = ? AND article_id = ?", [story_id, aid])
         result.mentions = insert_rows(con, "mentions", MENTION_COLUMNS, mention_rows(story_id, aid, tagging))
-        observations = observation_rows(story_id, aid, row[0], at, tagging)
+        observations = observation_rows(story_id, aid, row[0], row[1], tagging)  # when first stored
         result.observations = insert_rows(con, "stance_observations", OBSERVATION_COLUMNS, observations)
         result.actors.update(m.actor_id for m in tagging.mentions)
         con.execute(
