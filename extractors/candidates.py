@@ -4,11 +4,17 @@ A person or organisation that an article quotes ("John Healey said", "said Mark 
 "according to Kaja Kallas") may matter to the story. Such names are kept as candidates,
 counted across articles, and a user promotes the ones worth following into the story's
 registry (``storywatch actors --promote NAME``).
+
+Attribution patterns need no model. A user who has installed a trained spaCy pipeline
+(``STORYWATCH_NER_MODEL``) also gets the people and organisations it recognises in
+sentences that report speech, including one-word names the patterns cannot tell apart.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Any
 
 from extractors.actors import surface_forms
 from extractors.attribution import SPEECH_VERBS
@@ -40,8 +46,15 @@ _RUN_ON = re.compile(r"[a-z][A-Z]")
 _SURNAME_PREFIX = re.compile(r"^(?:Mc|Mac|O')")
 
 
-def find_candidates(text: str, sentences: list[Sentence], actors: tuple[Actor, ...]) -> list[Candidate]:
-    """Names in attribution patterns that are not (and do not contain) a known actor's name."""
+class NerError(RuntimeError):
+    """The configured NER pipeline cannot be used."""
+
+
+def find_candidates(
+    text: str, sentences: list[Sentence], actors: tuple[Actor, ...], ner_model: str | None = None
+) -> list[Candidate]:
+    """Names in attribution patterns (and, with ``ner_model``, the people and organisations
+    that pipeline finds in sentences that report speech) that are not known actors."""
     known = set(surface_forms(actors, None))
     norm = normalise(text)
     found: dict[str, Candidate] = {}
@@ -51,7 +64,44 @@ def find_candidates(text: str, sentences: list[Sentence], actors: tuple[Actor, .
                 name = _clean(match.group(1))
                 if name and name not in found and not _is_known(name, known):
                     found[name] = Candidate(name, sentence.index, sentence.text)
+    if ner_model and sentences:
+        for name, sentence in _entities(norm, sentences, ner_model):
+            if name not in found and not _is_known(name, known):
+                found[name] = Candidate(name, sentence.index, sentence.text)
     return list(found.values())
+
+
+_SPEECH = re.compile(rf"\b{_VERB}|\b[Aa]ccording\s+to\b")
+
+
+def _entities(norm: str, sentences: list[Sentence], model: str) -> list[tuple[str, Sentence]]:
+    """PERSON and ORG entities in sentences that report speech."""
+    speaking = [s for s in sentences if _SPEECH.search(norm, s.start, s.end)]
+    if not speaking:
+        return []
+    nlp = load_pipeline(model)
+    found = []
+    for sentence, doc in zip(speaking, nlp.pipe(s.text for s in speaking), strict=True):
+        for ent in doc.ents:
+            name = " ".join(ent.text.split()).removesuffix("'s").removesuffix("’s")
+            if ent.label_ in ("PERSON", "ORG") and name and name not in _NEWS_AGENCIES:
+                found.append((name, sentence))
+    return found
+
+
+@lru_cache(maxsize=4)
+def load_pipeline(model: str) -> Any:
+    """The installed spaCy pipeline ``model`` (a package name or a folder), loaded once."""
+    try:
+        import spacy
+    except ImportError:
+        raise NerError(
+            f"NER model {model!r} is set, but spaCy is not installed: pip install 'storywatch[ner]'"
+        ) from None
+    try:
+        return spacy.load(model, exclude=["parser", "lemmatizer", "textcat"])
+    except (OSError, ValueError) as exc:
+        raise NerError(f"NER model {model!r} cannot be loaded: {exc}") from None
 
 
 def _clean(name: str) -> str | None:

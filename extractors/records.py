@@ -115,6 +115,7 @@ class Story:
     relevance: Relevance
     schedule: str = "*/15 * * * *"
     fingerprint: str = ""  # hash of the story's files: tells when a definition changed
+    ner_model: str | None = None  # an installed spaCy pipeline for actor discovery (a setting)
 
     def actor(self, actor_id: str) -> Actor:
         return next(a for a in self.actors if a.id == actor_id)

@@ -78,7 +78,7 @@ def tag_article(
         mentions.extend(found)
         observations.extend(_observe(body, sentences, found, story, version, weight * part_weight, part))
         if part == "body":
-            candidates = find_candidates(body, sentences, story.actors)
+            candidates = find_candidates(body, sentences, story.actors, story.ner_model)
     return Tagging(mentions=tuple(mentions), observations=tuple(observations), candidates=tuple(candidates))
 
 

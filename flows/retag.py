@@ -10,13 +10,14 @@ from datetime import UTC
 
 from extractors.stance import tag_article
 from flows.settings import Settings
-from flows.stories import prepare_story
+from flows.stories import prepare_story, story_for_cycle
 from warehouse import queries, store
 
 
 def retag_story(settings: Settings, story_name: str | None = None) -> store.RetagResult:
     """Tag every stored article of the story again with its current files, and store the result."""
     story, _ = prepare_story(settings, story_name)
+    story = story_for_cycle(settings, story)
     with settings.open_warehouse(read_only=True) as con:
         articles = queries.article_texts(con, story.id)
     taggings = {}

@@ -71,6 +71,8 @@ class Settings:
     dispute_hours: float = 24.0
     # The relevance score an item needs; 0 keeps the story's own (story.yaml relevance: threshold).
     relevance_threshold: float = 0.0
+    # An installed spaCy pipeline (package or folder) that also finds new actors; none by default.
+    ner_model: str = ""
     http: HttpSettings = field(default_factory=HttpSettings)
 
     def open_warehouse(self, read_only: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
@@ -110,6 +112,7 @@ _ENV = {
     "min_sources": "STORYWATCH_MIN_SOURCES",
     "dispute_hours": "STORYWATCH_DISPUTE_HOURS",
     "relevance_threshold": "STORYWATCH_RELEVANCE_THRESHOLD",
+    "ner_model": "STORYWATCH_NER_MODEL",
     "http.timeout": "STORYWATCH_HTTP_TIMEOUT",
     "http.max_bytes": "STORYWATCH_HTTP_MAX_BYTES",
     "http.concurrency": "STORYWATCH_HTTP_CONCURRENCY",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from extractors.candidates import NerError, load_pipeline
 from extractors.coverage import seed_coverage
 from extractors.records import Story
 from extractors.relevance import profile_words
 from extractors.story import load_story
-from flows.settings import Settings
+from flows.settings import Settings, SettingsError
 from warehouse import queries, store
 
 
@@ -35,4 +36,9 @@ def story_for_cycle(settings: Settings, story: Story) -> Story:
     rules = replace(story.relevance, profile=profile_words(titles))
     if settings.relevance_threshold:
         rules = replace(rules, threshold=settings.relevance_threshold)
-    return replace(story, relevance=rules)
+    if settings.ner_model:
+        try:
+            load_pipeline(settings.ner_model)  # fail here, once, with a clear message
+        except NerError as exc:
+            raise SettingsError(f"STORYWATCH_NER_MODEL: {exc}") from None
+    return replace(story, relevance=rules, ner_model=settings.ner_model or None)

@@ -115,3 +115,31 @@ def test_a_bad_promotion_names_the_problem_and_leaves_the_file_alone(cli, follow
 def counts(output: str) -> list[str]:
     """The numbers a retag reports, up to the changes it found."""
     return re.findall(r"\d+", " ".join(output.split()).split("stance changes")[0])
+
+
+def test_a_trained_ner_pipeline_finds_names_the_patterns_cannot(tmp_path: Path):
+    spacy = pytest.importorskip("spacy")  # installed with the dev tools and the 'ner' extra
+    # A small trained-model stand-in: an English pipeline that recognises two names.
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns(
+        [{"label": "PERSON", "pattern": "Rutte"}, {"label": "ORG", "pattern": "Bundeswehr"}]
+    )
+    nlp.to_disk(tmp_path / "pipeline")
+    text = "Rutte said the alliance would help. The Bundeswehr said nothing. Rutte is Dutch."
+    plain = tag_article(text, STORY).candidates
+    story = STORY.__class__(**{**STORY.__dict__, "ner_model": str(tmp_path / "pipeline")})
+    with_ner = tag_article(text, story).candidates
+    assert plain == ()  # one-word names: the attribution patterns leave them alone
+    assert [(c.name, c.evidence) for c in with_ner] == [
+        ("Rutte", "Rutte said the alliance would help."),
+        ("Bundeswehr", "The Bundeswehr said nothing."),
+    ]
+
+
+def test_a_ner_model_that_is_not_installed_is_a_clear_settings_error(cli, followed: tuple[Path, str]):
+    folder, warehouse = followed
+    done = cli(
+        "retag", "--story", str(folder), "-w", warehouse, extra_env={"STORYWATCH_NER_MODEL": "en_no_such"}
+    )
+    assert done.returncode == 3
+    assert "STORYWATCH_NER_MODEL" in done.stderr and "en_no_such" in done.stderr
