@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime
 from functools import lru_cache
 
+from extractors.attribution import SPEECH_VERBS
 from extractors.phrases import name_key, names_pattern, normalise
 from extractors.records import Actor, Mention
 from extractors.sentences import Sentence
@@ -152,3 +153,37 @@ def _inside_longer_name(norm: str, start: int) -> bool:
     at = start - len(before.group(0))  # where that word starts: a sentence's first word is no name
     preceding = norm[max(0, at - 3) : at].rstrip(" \t")
     return bool(preceding) and preceding[-1] not in ".!?:;\"“‘'\n(-—"
+
+
+# "He said ...", "She added that ...": a sentence that opens with a pronoun and a verb of
+# speech continues the previous sentences' speaker.
+_PRONOUN_SPEAKER = re.compile(r"(?:He|She)\b(?=\s+(?:\w+\s+){0,2}?(?:" + SPEECH_VERBS + r")\b)")
+# How many sentences back the person a pronoun stands for may have been named.
+PRONOUN_REACH = 2
+
+
+def resolve_pronouns(
+    text: str, sentences: list[Sentence], mentions: list[Mention], actors: tuple[Actor, ...]
+) -> list[Mention]:
+    """Mentions for "He said" and "She added" at the start of a sentence: the person named
+    last in the sentences just before, if only one person was named there."""
+    people = {a.id for a in actors if a.kind == "person"}
+    by_sentence: dict[int, list[Mention]] = {}
+    for mention in mentions:
+        by_sentence.setdefault(mention.sentence_index, []).append(mention)
+    found = []
+    for sentence in sentences:
+        match = _PRONOUN_SPEAKER.match(text, sentence.start, sentence.end)
+        if match is None:
+            continue
+        recent = [
+            m.actor_id
+            for n in range(max(0, sentence.index - PRONOUN_REACH), sentence.index)
+            for m in by_sentence.get(n, [])
+            if m.actor_id in people
+        ]
+        if len(set(recent)) == 1:  # one person: no guessing between two
+            found.append(
+                Mention(recent[-1], sentence.index, match.start(), match.end(), match.group(), "pronoun")
+            )
+    return found

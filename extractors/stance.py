@@ -19,7 +19,7 @@ import re
 from datetime import datetime
 from functools import lru_cache
 
-from extractors.actors import find_mentions
+from extractors.actors import find_mentions, resolve_pronouns
 from extractors.attribution import WINDOW_CHARS, Holder, clause_start, find_holders, frames, next_clause
 from extractors.candidates import find_candidates
 from extractors.phrases import alternation, exact_pattern, names_pattern, normalise, terms_pattern
@@ -75,6 +75,11 @@ def tag_article(
         found = find_mentions(body, sentences, story.actors, published)
         if part == "headline":
             found = [_as_headline(m) for m in found]
+        else:
+            found = sorted(
+                found + resolve_pronouns(body, sentences, found, story.actors),
+                key=lambda m: (m.sentence_index, m.start),
+            )
         mentions.extend(found)
         observations.extend(_observe(body, sentences, found, story, version, weight * part_weight, part))
         if part == "body":

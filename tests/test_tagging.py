@@ -386,3 +386,16 @@ def test_a_sentence_that_never_ends_is_not_read_for_stances(story: Story) -> Non
     debris = " ".join(["Moscow opposed foreign troops in Ukraine and Starmer pledged troops"] * 500)
     tagging = tag_article(debris, story)
     assert tagging.mentions and tagging.observations == ()
+
+
+def test_he_said_continues_the_one_person_named_just_before(story: Story) -> None:
+    text = (
+        "Keir Starmer spoke to reporters in Paris. He said Britain was ready to deploy troops to "
+        "Ukraine after a ceasefire. Trump and Macron met later. He said the talks went well."
+    )
+    tagging = tag_article(text, story, IN_2025)
+    pronouns = [(m.actor_id, m.surface) for m in tagging.mentions if m.how == "pronoun"]
+    assert pronouns == [("starmer", "He")]  # the second "He" could be Trump or Macron: nobody
+    assert {(o.actor_id, o.issue_id, o.stance) for o in tagging.observations} == {
+        ("starmer", "troops-in-ukraine", "support")
+    }
