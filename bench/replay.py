@@ -24,6 +24,8 @@ from dataclasses import replace
 from itertools import groupby
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -88,6 +90,25 @@ def replay(corpus: Path, warehouse: Path, story_dir: Path, rules: ChangeRules) -
     return counts
 
 
+def relevance_on_labels(warehouse: Path, labels: Path) -> str:
+    """Precision and recall of what the replay kept, on hand-labelled corpus items."""
+    if not labels.exists():
+        return f"{labels}: no labels"
+    truth = {
+        e["url"]: bool(e["relevant"]) for e in yaml.safe_load(labels.read_text(encoding="utf-8"))["items"]
+    }
+    with open_warehouse(warehouse, read_only=True) as con:
+        kept = {u for (u,) in con.execute("SELECT url FROM feed_items WHERE outcome = 'stored'").fetchall()}
+    tp = sum(1 for u, r in truth.items() if r and u in kept)
+    fp = sum(1 for u, r in truth.items() if not r and u in kept)
+    fn = sum(1 for u, r in truth.items() if r and u not in kept)
+    precision, recall = tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0
+    return (
+        f"relevance on {len(truth)} hand-labelled corpus items ({sum(truth.values())} relevant): "
+        f"precision {precision:.3f}, recall {recall:.3f} ({tp} kept rightly, {fp} wrongly, {fn} missed)"
+    )
+
+
 def report(warehouse: Path) -> None:
     """Print the stance timelines and the changes, as an analyst would read them."""
     with open_warehouse(warehouse, read_only=True) as con:
@@ -141,6 +162,7 @@ def main() -> None:
             f"check, {counts['stored']} stored as coverage in {counts['clusters']} clusters, "
             f"{counts['observations']} stance observations, {counts['changes']} changes announced"
         )
+        print(relevance_on_labels(warehouse, ROOT / "tests" / "eval" / "corpus-relevance.yaml"))
         report(warehouse)
 
 
