@@ -66,7 +66,7 @@ _HEARSAY = re.compile(
 )
 _PREPOSITION_BEFORE = re.compile(
     r"\b(?:from|to|in|into|with|against|for|of|on|by|about|at|over|between|among|towards?"
-    r"|than|like|as|inside|across|within|without|onto|including|involving|and)\s+"
+    r"|than|like|as|inside|across|within|without|onto|including|involving|beside|alongside|behind|and)\s+"
     r"(?:the\s+|a\s+|an\s+)?$",
     re.IGNORECASE,
 )
@@ -94,7 +94,7 @@ _COLON = re.compile(r"\s*:\s")
 _AND = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)(?:the\s+)?")
 # Before a speaker, "and" and "as" join clauses ("Britain and France said", "as Lavrov said").
 _OBJECT_BEFORE = re.compile(
-    _PREPOSITION_BEFORE.pattern.replace("|involving|and)", "|involving)").replace("|like|as|", "|like|"),
+    _PREPOSITION_BEFORE.pattern.replace("|and)", ")").replace("|like|as|", "|like|"),
     re.IGNORECASE,
 )
 _ADJACENT_GAP = re.compile(r"^[\s,]*(?:[A-Za-z-]+\s+){0,2}$")
@@ -207,8 +207,10 @@ def find_holders(
     inside = [
         f for f in around if f.start <= cue_start < f.end and (f.speaker is None or f.speaker in mentions)
     ]
-    # The innermost report wins: a quotation within reported speech is the quoted speaker's.
-    inside.sort(key=lambda f: (not f.quoted, f.end - f.start))
+    # The innermost report wins: a quotation within reported speech is the quoted speaker's;
+    # of two speakers of the same words, the one nearer them ("Putin's foreign minister,
+    # Sergei Lavrov, said": Lavrov).
+    inside.sort(key=lambda f: (not f.quoted, f.end - f.start, -(f.speaker.start if f.speaker else 0)))
     for frame in inside:
         clause = clause_start(norm, frame.start, cue_start)
         subject = _subject(norm, sentence, mentions, clause, cue_start, frame.speaker)
@@ -238,6 +240,9 @@ def find_holders(
             if _kind(person, actors) == "person" and _same_side(speaker.actor_id, person.actor_id, actors):
                 return [Holder(person, how)]
         return [Holder(speaker, how)]
+    agent = _passive_agent(norm, sentence, mentions, cue_end)
+    if agent is not None:  # "... was ruled out by Moscow"
+        return [Holder(agent, "adjacent")]
     start = clause_start(norm, sentence.start, cue_start)
     subject = _subject(norm, sentence, mentions, start, cue_start, None)
     if subject is None or _DESIRE.search(norm, start, subject[0][0].start):
@@ -279,6 +284,20 @@ def _subject(
         if cue_start - mention.end <= WINDOW_CHARS and _ADJACENT_GAP.match(norm[mention.end : cue_start]):
             return _coordinated(norm, mention, before), "adjacent"
     return (_coordinated(norm, free[0], before), "subject") if free else None
+
+
+_BY = re.compile(r"[^,;.]{0,40}?\bby\s+(?:the\s+)?$")
+
+
+def _passive_agent(norm: str, sentence: Sentence, mentions: list[Mention], cue_end: int) -> Mention | None:
+    """The actor after "by" that follows a cue in the passive ("ruled out by Moscow")."""
+    before = norm[max(sentence.start, cue_end - 25) : cue_end]
+    if not re.search(r"\b(?:was|were|been|being|is|are)\s+\w+(?:\s+\w+)?$", before):
+        return None
+    for mention in mentions:
+        if mention.start >= cue_end and _BY.match(norm, cue_end, mention.start):
+            return mention
+    return None
 
 
 def _coordinated(norm: str, head: Mention, mentions: list[Mention]) -> list[Mention]:

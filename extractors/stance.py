@@ -121,7 +121,7 @@ def _observe(
             # capitals ("ZELENSKYY CLAIMS TRUMP SAID ...") names cannot be told from words.
             continue
         topics = {i.id: _topic_spans(norm, sentence, i) for i in story.issues}
-        if not any(topics.values()):
+        if not any(topics.values()) or _deployment_elsewhere(norm, sentence, topics, story.relevance):
             continue
         around = frames(norm, sentence, present)
         for issue in story.issues:
@@ -226,6 +226,17 @@ def _elsewhere(norm: str, start: int, end: int, rules: Relevance) -> bool:
         or (story_places and story_places.fullmatch(place))
         or (named and named.fullmatch(place))
     )
+
+
+def _deployment_elsewhere(
+    norm: str, sentence: Sentence, topics: dict[str, list[tuple[int, int]]], rules: Relevance
+) -> bool:
+    """Whether the sentence sends its troops somewhere else ("troops to Estonia and Romania")
+    and never names a place of the story."""
+    places = terms_pattern(rules.require_all[0]) if rules.require_all else None
+    if places is None or places.search(norm, sentence.start, sentence.end):
+        return False
+    return any(_elsewhere(norm, end, sentence.end, rules) for spans in topics.values() for _, end in spans)
 
 
 def _topic_in_clause(
