@@ -247,8 +247,10 @@ def find_holders(
     subject = _subject(norm, sentence, mentions, start, cue_start, None)
     if subject is None or _DESIRE.search(norm, start, subject[0][0].start):
         return []  # nobody, or the object of someone's wish ("Ukraine needs a US guarantee")
-    if _HEARSAY.search(norm, sentence.start, sentence.end) or _UNNAMED_SPEAKER.search(norm, start, cue_start):
+    if _HEARSAY.search(norm, sentence.start, sentence.end):
         return [Holder(m, subject[1], "claim", "journalist") for m in subject[0]]
+    if _UNNAMED_SPEAKER.search(norm, start, cue_start):
+        return [Holder(m, subject[1], "claim", "others") for m in subject[0]]
     return [Holder(m, subject[1]) for m in subject[0]]
 
 
