@@ -39,7 +39,11 @@ _NOT_FIRST = {
     "Defense", "Secretary", "Chancellor", "Senator", "Governor", "General", "Ambassador", "Envoy",
     "Officials", "Speaking", "Asked", "It", "This", "That", "They", "He", "She", "We", "Breaking",
     "Reuters", "Meanwhile", "However", "Later", "Earlier", "Both", "European", "Western", "US", "UK",
+    "State", "Nations",
 }  # fmt: skip
+# Titles: a word before one qualifies the title ("Finnish President"), not the name.
+_TITLES = {"President", "Prime", "Minister", "Secretary", "Chancellor", "Senator", "Governor",
+           "General", "Ambassador", "Envoy", "Spokesman", "Spokeswoman", "Leader", "Chief"}  # fmt: skip
 # Who reports, not who acts.
 _NEWS_AGENCIES = {"Associated Press", "Agence France-Presse", "Press Association", "Sky News", "Fox News"}
 _RUN_ON = re.compile(r"[a-z][A-Z]")
@@ -106,8 +110,11 @@ def load_pipeline(model: str) -> Any:
 
 def _clean(name: str) -> str | None:
     words = name.replace("’", "'").split()
-    while words and (words[0] in _NOT_FIRST or words[0].endswith("'s")):
-        words = words[1:]  # "Defence Secretary John Healey", "CNN's Jake Tapper"
+    # "Defence Secretary John Healey", "CNN's Jake Tapper", "Finnish President Alexander Stubb"
+    while words and (
+        words[0] in _NOT_FIRST or words[0].endswith("'s") or (len(words) > 1 and words[1] in _TITLES)
+    ):
+        words = words[1:]
     if any(w.endswith("'s") or _RUN_ON.search(_SURNAME_PREFIX.sub("", w)) for w in words):
         return None  # "Britain's Starmer", or words run together ("InsiderHe")
     name = " ".join(words)
