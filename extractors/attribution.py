@@ -77,8 +77,10 @@ _PARTICIPLE = re.compile(
 )
 # Hopes and demands are not positions: "Zelensky said he hoped Washington would back ...".
 _DESIRE = re.compile(
-    r"\b(?:hoped?|hopes|hoping|urged?|urges|urging|called\s+on|calls\s+on|wants?|wanted|asked|asks|"
-    r"pressed|pressing|appealed\s+to|demanded|demands?|needs?|needed|seeks?|seeking|sought|"
+    r"\b(?:hoped?|hopes|hoping|urged?|urges|urging|called\s+on|calls\s+on|wants?|wanted|"
+    # "asked Trump to", not "Asked whether ..., Trump said": a question is no wish.
+    r"ask(?:ed|s)?\s+(?:\w+\s+){1,3}to|press(?:ed|es)?\s+(?:\w+\s+){1,3}to|pressing\s+for|"
+    r"appealed\s+to|demanded|demands?|needs?|needed|seeks?|seeking|sought|"
     r"aims?\s+to\s+secure|to\s+secure|push(?:es|ed)?\s+for|lobb(?:y|ies|ied)\s+for)\b",
     re.IGNORECASE,
 )
@@ -89,6 +91,10 @@ _MODIFIER = re.compile(r"-[a-z]")
 # After "said": where or when it was said, not what ("..., Starmer wrote in a newspaper article").
 _ADVERBIAL = re.compile(
     r"(?:in|on|at|during|after|before|while|when|from|to\s+(?:reporters|journalists|MPs))\b(?![^.]*\bthat\b)"
+)
+# A clause that goes straight on with a verb (or a pronoun) has no subject of its own.
+_NO_NEW_SUBJECT = re.compile(
+    r"(?:he|she|it|they|then|also|later\s+)?\s*(?!(?:the|a|an|its|their|this|that|these|those|some|many|most|other|others)\b)[a-z]"
 )
 _COLON = re.compile(r"\s*:\s")
 _AND = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)(?:the\s+)?")
@@ -245,6 +251,11 @@ def find_holders(
         return [Holder(agent, "adjacent")]
     start = clause_start(norm, sentence.start, cue_start)
     subject = _subject(norm, sentence, mentions, start, cue_start, None)
+    if subject is None and start > sentence.start and _NO_NEW_SUBJECT.match(norm, start):
+        # "Trump backs European troops but rules out ...": the verb shares the first subject.
+        before = clause_start(norm, sentence.start, start - 1)
+        subject = _subject(norm, sentence, mentions, before, start, None)
+        start = before
     if subject is None or _DESIRE.search(norm, start, subject[0][0].start):
         return []  # nobody, or the object of someone's wish ("Ukraine needs a US guarantee")
     if _HEARSAY.search(norm, sentence.start, sentence.end):
