@@ -53,6 +53,8 @@ class Issue:
     # ("commit its own troops", "ruled out stationing German soldiers").
     actions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # label -> verbs
     objects: tuple[str, ...] = ()
+    # What follows one of the objects, a few words on ("British troops will be there").
+    after_objects: dict[str, tuple[str, ...]] = field(default_factory=dict)  # label -> phrases
     holders: tuple[str, ...] = ()  # only these actors (or those affiliated with them) hold a stance
     not_holders: tuple[str, ...] = ()  # these actors (and their people) are left to other issues
 

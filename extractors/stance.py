@@ -251,7 +251,7 @@ def _about(issue: Issue, cue: re.Match, topics: dict[str, list[tuple[int, int]]]
     than another issue's topic (one that is not also its own) after the cue."""
     mine = topics[issue.id]
     # A verb-and-object cue is judged by its verb: "offer a guarantee to the force" offers a guarantee.
-    cue_end = cue.end(cue.lastgroup) if cue.lastgroup else cue.end()
+    cue_end = cue.end(cue.lastgroup) if cue.lastgroup and cue.lastgroup.startswith("l") else cue.end()
     own = [start for start, _ in mine if start >= cue.start()]
     if not own:
         return True  # the topic came before the cue ("troops ... which it opposes")
@@ -284,7 +284,14 @@ def _cues(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[re.Match, s
             for m in actions.finditer(norm, sentence.start, sentence.end)
         ]
         chosen += [v for v in _in_order(verbs) if not any(_overlap(v[0], c[0]) for c in chosen)]
-    return chosen
+    after = _after_objects_pattern(issue)
+    if after is not None:
+        then = [
+            (m, issue.labels[int(m.lastgroup[1:])])
+            for m in after.finditer(norm, sentence.start, sentence.end)
+        ]
+        chosen += [t for t in _in_order(then) if not any(_overlap(t[0], c[0]) for c in chosen)]
+    return sorted(chosen, key=lambda c: c[0].start()) if after is not None else chosen
 
 
 def _in_order(found: list[tuple[re.Match, str]]) -> list[tuple[re.Match, str]]:
@@ -327,13 +334,36 @@ def _compile_actions(
 _VERB_ENDING = r"(?:e?s|e?d|ing|[b-df-hj-np-tv-z](?:ed|ing))?(?!\w)"
 
 
+def _after_objects_pattern(issue: Issue) -> re.Pattern[str] | None:
+    """Object ... phrase ("troops will be there"), the label in the group (o0, o1, ...)."""
+    if not issue.after_objects or not issue.objects:
+        return None
+    phrases = tuple((issue.labels.index(label), words) for label, words in issue.after_objects.items())
+    return _compile_after_objects(phrases, issue.objects)
+
+
+@lru_cache(maxsize=64)
+def _compile_after_objects(
+    phrases: tuple[tuple[int, tuple[str, ...]], ...], objects: tuple[str, ...]
+) -> re.Pattern[str]:
+    groups = "|".join(f"(?P<o{n}>{alternation(words, fold_case=True)})" for n, words in phrases)
+    target = alternation(objects, fold_case=True)
+    return re.compile(
+        rf"(?<!\w)(?:{target})\w*(?:[\s,]+[\w'’-]+){{0,3}}?[\s,]+(?:{groups})(?!\w)", re.IGNORECASE
+    )
+
+
 def _qualify(
     norm: str, sentence: Sentence, cue: re.Match, label: str, issue: Issue
 ) -> tuple[str, tuple[str, ...]]:
     """The label after negation, hedging and conditions, and which of them applied."""
     qualifiers: list[str] = []
     # Between a verb and its object counts too: "gives no outright guarantee".
-    gap = (cue.end(cue.lastgroup), cue.end()) if cue.lastgroup else None
+    gap = None
+    if cue.lastgroup and cue.lastgroup.startswith("l"):  # verb ... object
+        gap = (cue.end(cue.lastgroup), cue.end())
+    elif cue.lastgroup:  # object ... phrase: "troops would not be permitted"
+        gap = (cue.start(), cue.start(cue.lastgroup))
     if _just_before(norm, sentence.start, cue.start(), issue.softeners) or _within(
         norm, gap, issue.softeners
     ):
@@ -344,7 +374,7 @@ def _qualify(
     ) and not _TIMING.match(norm, cue.end(), sentence.end):
         label = issue.negation.get(label, label)
         qualifiers.append("negated")
-    if _just_before(norm, sentence.start, cue.start(), issue.hedges):
+    if _just_before(norm, sentence.start, cue.start(), issue.hedges) or _within(norm, gap, issue.hedges):
         label = issue.hedged.get(label, label)
         qualifiers.append("hedged")
     conditions = exact_pattern(issue.conditions)

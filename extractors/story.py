@@ -134,6 +134,10 @@ def _strings(value: Any, path: Path, where: str) -> tuple[str, ...]:
         return ()
     if isinstance(value, str) or not isinstance(value, list):
         raise StoryError(f"{path}: {where} must be a list of strings")
+    for item in value:
+        if isinstance(item, bool):
+            # YAML reads an unquoted no, yes, on or off as true or false, not as the word.
+            raise StoryError(f"{path}: {where}: {item!r} is not text; put the word in quotes")
     return tuple(str(v) for v in value)
 
 
@@ -247,8 +251,9 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
                 hedged=_label_map(entry, "hedged", cue_map, path, where),
                 conditions=conditions,
                 conditional=_label_map(entry, "conditional", cue_map, path, where),
-                actions=_actions(entry, cue_map, path, where),
+                actions=_actions(entry, cue_map, path, where, "actions"),
                 objects=_strings(entry.get("objects"), path, f"{where}: objects"),
+                after_objects=_actions(entry, cue_map, path, where, "after_objects"),
                 holders=_strings(entry.get("holders"), path, f"{where}: holders"),
                 not_holders=_strings(entry.get("not_holders"), path, f"{where}: not_holders"),
             )
@@ -256,15 +261,16 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
     return tuple(issues)
 
 
-def _actions(entry: dict, cues: dict, path: Path, where: str) -> dict[str, tuple[str, ...]]:
-    """Label -> verbs that signal it before one of the issue's objects."""
-    actions = _mapping(entry.get("actions") or {}, path, f"{where}: actions")
+def _actions(entry: dict, cues: dict, path: Path, where: str, key: str) -> dict[str, tuple[str, ...]]:
+    """Label -> words that signal it before (``actions``) or after (``after_objects``) one of
+    the issue's objects."""
+    actions = _mapping(entry.get(key) or {}, path, f"{where}: {key}")
     for label in actions:
         if label not in cues:
-            raise StoryError(f"{path}: {where}: actions for {label!r}, a label that has no cues")
+            raise StoryError(f"{path}: {where}: {key} for {label!r}, a label that has no cues")
     if actions and not entry.get("objects"):
-        raise StoryError(f"{path}: {where}: actions need objects (the nouns the verbs act on)")
-    verbs = {str(k): _strings(v, path, f"{where}: actions for {k}") for k, v in actions.items()}
+        raise StoryError(f"{path}: {where}: {key} need objects (the nouns they go with)")
+    verbs = {str(k): _strings(v, path, f"{where}: {key} for {k}") for k, v in actions.items()}
     return {label: words for label, words in verbs.items() if words}
 
 

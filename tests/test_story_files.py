@@ -183,6 +183,13 @@ def test_invalid_yaml_is_named(tmp_path: Path) -> None:
             "label True is not text; put it in quotes",  # YAML reads an unquoted yes as true
             id="unquoted-yes-label",
         ),
+        pytest.param(
+            "issues.yaml",
+            'negators: [not, "n\'t", "no",',
+            'negators: [not, "n\'t", no,',
+            "negators: False is not text; put the word in quotes",  # YAML reads an unquoted no as false
+            id="unquoted-no-phrase",
+        ),
     ],
 )
 def test_invalid_entry_is_reported_with_its_file(
