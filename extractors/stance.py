@@ -269,7 +269,7 @@ def _about(issue: Issue, cue: re.Match, topics: dict[str, list[tuple[int, int]]]
 
 def _cues(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[re.Match, str]]:
     """Every cue in the sentence: the phrase cues in reading order (at one place the longest
-    wins), then the verb-and-object cues that do not overlap them."""
+    wins), then the verb-and-object and object-first cues that do not overlap them."""
     found = []
     for label, cues in issue.cues.items():
         pattern = terms_pattern(cues)
@@ -291,7 +291,7 @@ def _cues(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[re.Match, s
             for m in after.finditer(norm, sentence.start, sentence.end)
         ]
         chosen += [t for t in _in_order(then) if not any(_overlap(t[0], c[0]) for c in chosen)]
-    return sorted(chosen, key=lambda c: c[0].start()) if after is not None else chosen
+    return chosen
 
 
 def _in_order(found: list[tuple[re.Match, str]]) -> list[tuple[re.Match, str]]:
