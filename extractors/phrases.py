@@ -14,13 +14,11 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})
-
 
 def normalise(text: str) -> str:
     """Map typographic apostrophes to ``'`` without changing the text's length."""
-    # Most text has none, and translate() walks every character.
-    return text.translate(_APOSTROPHES) if "’" in text or "‘" in text else text
+    # str.replace runs at C speed; translate() with a table looks up every character.
+    return text.replace("’", "'").replace("‘", "'")
 
 
 def alternation(phrases: Iterable[str], fold_case: bool = False) -> str:
