@@ -368,13 +368,14 @@ def _record_changes(
     """
     if pairs is not None and (not pairs or not new_articles):
         return []
-    wanted = None if pairs is None else [f"{a}|{i}" for a, i in pairs]
+    # Joined by a control character, which no actor or issue id contains.
+    wanted = None if pairs is None else [f"{a}\x1f{i}" for a, i in pairs]
     rows = con.execute(
         f"""
         SELECT p.actor_id, p.issue_id, p.observation_id, p.article_id, art.cluster_id, p.stance, p.as_of
         FROM article_positions p JOIN articles art USING (story_id, article_id)
         WHERE p.story_id = ? AND p.confidence >= {MIN_POSITION_CONFIDENCE}
-          AND (?::VARCHAR[] IS NULL OR list_contains(?, p.actor_id || '|' || p.issue_id))
+          AND (?::VARCHAR[] IS NULL OR list_contains(?, p.actor_id || chr(31) || p.issue_id))
         ORDER BY p.actor_id, p.issue_id, p.as_of, p.observed_at, p.article_id, p.observation_id
         """,
         [story_id, wanted, wanted],
@@ -389,7 +390,7 @@ def _record_changes(
             "withdrawn_at IS NOT NULL, sources, dissent, from_observation_id, to_observation_id, "
             "confirmed_observation_id, started_at "
             "FROM stance_changes WHERE story_id = ? AND (?::VARCHAR[] IS NULL OR "
-            "list_contains(?, actor_id || '|' || issue_id))",
+            "list_contains(?, actor_id || chr(31) || issue_id))",
             [story_id, wanted, wanted],
         ).fetchall()
     }
