@@ -60,7 +60,7 @@ def replay(corpus: Path, warehouse: Path, story_dir: Path, rules: ChangeRules) -
             # As a cycle does: relevance knows the words of the coverage kept so far.
             titles = [row[0] for row in con.execute(
                 "SELECT CASE WHEN is_seed THEN title || ' ' || text ELSE title END FROM articles "
-                "ORDER BY is_seed DESC, fetched_at DESC LIMIT 500").fetchall()]  # fmt: skip
+                "ORDER BY is_seed DESC, fetched_at DESC, article_id LIMIT 500").fetchall()]  # fmt: skip
             story = replace(story, relevance=replace(story.relevance, profile=profile_words(titles)))
             kept: list[Coverage] = []
             seen = []

@@ -117,7 +117,7 @@ def coverage_titles(con: duckdb.DuckDBPyConnection, story_id: str, limit: int = 
     """Headlines of the story's latest coverage (the seed's text first): what it talks about."""
     rows = con.execute(
         "SELECT CASE WHEN is_seed THEN title || ' ' || text ELSE title END FROM articles "
-        "WHERE story_id = ? ORDER BY is_seed DESC, fetched_at DESC LIMIT ?",
+        "WHERE story_id = ? ORDER BY is_seed DESC, fetched_at DESC, article_id LIMIT ?",
         [story_id, limit],
     ).fetchall()
     return [row[0] for row in rows if row[0]]
