@@ -93,9 +93,7 @@ _ADVERBIAL = re.compile(
     r"(?:in|on|at|during|after|before|while|when|from|to\s+(?:reporters|journalists|MPs))\b(?![^.]*\bthat\b)"
 )
 # A clause that goes straight on with a verb (or a pronoun) has no subject of its own.
-_NO_NEW_SUBJECT = re.compile(
-    r"(?:he|she|it|they|then|also|later\s+)?\s*(?!(?:the|a|an|its|their|this|that|these|those|some|many|most|other|others)\b)[a-z]"
-)
+_NO_NEW_SUBJECT = re.compile(r"\s*(?:(?:he|she|it|then|also|later|has|have|had|will|would|now)\s+)*")
 _COLON = re.compile(r"\s*:\s")
 _AND = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)(?:the\s+)?")
 # Before a speaker, "and" and "as" join clauses ("Britain and France said", "as Lavrov said").
@@ -226,7 +224,7 @@ def find_holders(
             return [Holder(m, subject[1], "claim", "others") for m in subject[0]]
         speaker = frame.speaker
         how = "quote" if frame.quoted else "speaker"
-        if subject is not None and _DESIRE.search(norm, frame.start, subject[0][0].start):
+        if subject is not None and _wish(norm, frame.start, subject[0][0].start, cue_start):
             subject = None  # what the speaker wants of others is not their position
         if subject is not None and not any(
             _same_side(speaker.actor_id, m.actor_id, actors) for m in subject[0]
@@ -251,12 +249,12 @@ def find_holders(
         return [Holder(agent, "adjacent")]
     start = clause_start(norm, sentence.start, cue_start)
     subject = _subject(norm, sentence, mentions, start, cue_start, None)
-    if subject is None and start > sentence.start and _NO_NEW_SUBJECT.match(norm, start):
+    if subject is None and start > sentence.start and _NO_NEW_SUBJECT.fullmatch(norm, start, cue_start):
         # "Trump backs European troops but rules out ...": the verb shares the first subject.
         before = clause_start(norm, sentence.start, start - 1)
         subject = _subject(norm, sentence, mentions, before, start, None)
         start = before
-    if subject is None or _DESIRE.search(norm, start, subject[0][0].start):
+    if subject is None or _wish(norm, start, subject[0][0].start, cue_start):
         return []  # nobody, or the object of someone's wish ("Ukraine needs a US guarantee")
     if _HEARSAY.search(norm, sentence.start, sentence.end):
         return [Holder(m, subject[1], "claim", "journalist") for m in subject[0]]
@@ -299,18 +297,26 @@ def _subject(
     return (_coordinated(norm, free[0], before), "subject") if free else None
 
 
-_BY = re.compile(r"[^,;.]{0,40}?\bby\s+(?:the\s+)?$")
+_BY = re.compile(r"\s+(?:(?:on|in)\s+\w+\s+)?by\s+(?:the\s+)?$")
 
 
 def _passive_agent(norm: str, sentence: Sentence, mentions: list[Mention], cue_end: int) -> Mention | None:
     """The actor after "by" that follows a cue in the passive ("ruled out by Moscow")."""
     before = norm[max(sentence.start, cue_end - 25) : cue_end]
-    if not re.search(r"\b(?:was|were|been|being|is|are)\s+\w+(?:\s+\w+)?$", before):
+    # "was ruled out", not the active "is rejecting".
+    if not re.search(r"\b(?:was|were|been|being|is|are)\s+(?!\w+ing\b)\w+(?:\s+\w+)?$", before):
         return None
     for mention in mentions:
         if mention.start >= cue_end and _BY.match(norm, cue_end, mention.start):
             return mention
     return None
+
+
+def _wish(norm: str, start: int, subject_start: int, cue_start: int) -> bool:
+    """Whether the subject is the object of a wish: searched up to the cue, so that "asked
+    Trump to" is seen, but only a wish that begins before the subject counts."""
+    found = _DESIRE.search(norm, start, cue_start)
+    return found is not None and found.start() < subject_start
 
 
 def _coordinated(norm: str, head: Mention, mentions: list[Mention]) -> list[Mention]:

@@ -112,7 +112,10 @@ def _clean(name: str) -> str | None:
     words = name.replace("’", "'").split()
     # "Defence Secretary John Healey", "CNN's Jake Tapper", "Finnish President Alexander Stubb"
     while words and (
-        words[0] in _NOT_FIRST or words[0].endswith("'s") or (len(words) > 1 and words[1] in _TITLES)
+        words[0] in _NOT_FIRST
+        or words[0] in _TITLES
+        or words[0].endswith("'s")
+        or (len(words) > 1 and words[1] in _TITLES)
     ):
         words = words[1:]
     if any(w.endswith("'s") or _RUN_ON.search(_SURNAME_PREFIX.sub("", w)) for w in words):

@@ -78,8 +78,9 @@ class Relevance:
     """What makes an item coverage of the story: a score against a threshold.
 
     Each ``require_all`` group with a term present adds 1, each ``any_of`` phrase (such as
-    a story's own name for itself) 3, an actor named together with an issue's topic 1, and
-    sharing the words of the story's coverage so far up to 1.
+    a story's own name for itself) 3; in an item that names a place of the first group, an
+    actor named together with an issue's topic adds 0.5 and sharing the words of the story's
+    coverage so far up to 0.5.
     """
 
     require_all: tuple[tuple[str, ...], ...]

@@ -138,6 +138,8 @@ def _strings(value: Any, path: Path, where: str) -> tuple[str, ...]:
         if isinstance(item, bool):
             # YAML reads an unquoted no, yes, on or off as true or false, not as the word.
             raise StoryError(f"{path}: {where}: {item!r} is not text; put the word in quotes")
+        if not str(item).strip():
+            raise StoryError(f"{path}: {where}: an empty phrase would match anything")
     return tuple(str(v) for v in value)
 
 
@@ -304,6 +306,7 @@ def _load_relevance(value: Any, path: Path) -> Relevance:
     groups = meta.get("require_all") or []
     if not isinstance(groups, list) or not all(isinstance(g, list) and g for g in groups):
         raise StoryError(f"{path}: relevance: require_all must be a list of non-empty term lists")
+    groups = [_strings(g, path, "relevance: require_all") for g in groups]
     any_of = _strings(meta.get("any_of"), path, "relevance: any_of")
     if not groups and not any_of:
         raise StoryError(f"{path}: relevance needs require_all groups or any_of terms")

@@ -232,6 +232,13 @@ def test_invalid_entry_is_reported_with_its_file(
             id="roles-not-a-list",
         ),
         pytest.param("issues.yaml", "    holders: [us]", "    holders: [usa]", id="holder-not-an-actor"),
+        pytest.param("story.yaml", "- [Ukraine, Ukrainian,", "- [Ukraine, no,", id="boolean-in-require-all"),
+        pytest.param(
+            "issues.yaml",
+            "      support: [will be there,",
+            "      support: ['  ', will be there,",
+            id="blank-phrase",
+        ),
         pytest.param("story.yaml", "file: article.txt", "file: .", id="seed-file-is-a-folder"),
     ],
 )

@@ -399,3 +399,29 @@ def test_he_said_continues_the_one_person_named_just_before(story: Story) -> Non
     assert {(o.actor_id, o.issue_id, o.stance) for o in tagging.observations} == {
         ("starmer", "troops-in-ukraine", "support")
     }
+
+
+def test_who_is_asked_to_act_holds_no_stance(story: Story) -> None:
+    assert stances("Zelensky asked Trump to send troops to Ukraine.", story) == set()
+    # The one who urges holds it.
+    assert stances("Zelensky urged allies to send troops to Ukraine.", story) == {
+        ("zelensky", "troops-in-ukraine", "support")
+    }
+
+
+def test_the_agent_of_a_passive_holds_the_stance_but_not_of_an_active_verb(story: Story) -> None:
+    assert stances("A deployment of British troops to Ukraine was ruled out by Moscow.", story) == {
+        ("russia", "russia-accepts-troops", "rejects")
+    }
+    assert stances("Germany is rejecting the force proposed by Macron for Ukraine.", story) == {
+        ("germany", "troops-in-ukraine", "oppose")
+    }
+
+
+def test_a_new_clause_with_its_own_subject_does_not_inherit_the_first(story: Story) -> None:
+    shared = stances("Trump backs European troops for Ukraine but rules out a US guarantee.", story)
+    assert ("trump", "us-security-guarantee", "oppose") in shared
+    own = stances(
+        "Starmer pledged troops for Ukraine, but ministers in Berlin ruled out sending soldiers.", story
+    )
+    assert ("starmer", "troops-in-ukraine", "oppose") not in own
