@@ -276,21 +276,15 @@ def _cues(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[re.Match, s
         if pattern is not None:
             found.extend((m, label) for m in pattern.finditer(norm, sentence.start, sentence.end))
     chosen = _in_order(found)
-    actions = _actions_pattern(issue)
-    if actions is not None:
-        # After the phrase cues: in "sending soldiers would be reckless" the phrase speaks.
-        verbs = [
+    # After the phrase cues: in "sending soldiers would be reckless" the phrase speaks.
+    for pattern in (_actions_pattern(issue), _after_objects_pattern(issue)):
+        if pattern is None:
+            continue
+        matches = [
             (m, issue.labels[int(m.lastgroup[1:])])
-            for m in actions.finditer(norm, sentence.start, sentence.end)
+            for m in pattern.finditer(norm, sentence.start, sentence.end)
         ]
-        chosen += [v for v in _in_order(verbs) if not any(_overlap(v[0], c[0]) for c in chosen)]
-    after = _after_objects_pattern(issue)
-    if after is not None:
-        then = [
-            (m, issue.labels[int(m.lastgroup[1:])])
-            for m in after.finditer(norm, sentence.start, sentence.end)
-        ]
-        chosen += [t for t in _in_order(then) if not any(_overlap(t[0], c[0]) for c in chosen)]
+        chosen += [m for m in _in_order(matches) if not any(_overlap(m[0], c[0]) for c in chosen)]
     return chosen
 
 
