@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from extractors.attribution import SPEECH_VERBS
 from extractors.phrases import name_key, names_pattern, normalise
-from extractors.records import Actor, Mention
+from extractors.records import Actor, Mention, Role
 from extractors.sentences import Sentence
 
 # Courtesy titles news writing puts before a surname on second mention.
@@ -34,9 +34,7 @@ def surface_forms(actors: tuple[Actor, ...], when: date | None) -> dict[str, tup
         for metonym in actor.metonyms:
             forms[name_key(metonym)] = (actor.id, "metonym")
         for role in actor.roles:
-            if when is None or (
-                (role.since is None or role.since <= when) and (role.until is None or when <= role.until)
-            ):
+            if _holds(role, when):
                 forms[name_key(role.title)] = (actor.id, "role")
                 # "the Kremlin spokesman" must not read as "the Kremlin" and a spokesman, and
                 # news writes "the prime minister" in lower case too (but "Italy's prime
@@ -46,7 +44,19 @@ def surface_forms(actors: tuple[Actor, ...], when: date | None) -> dict[str, tup
         for alias in actor.aliases:
             forms[name_key(alias)] = (actor.id, "alias")
         forms[name_key(actor.name)] = (actor.id, "name")
+    # An official a user has since promoted to an actor of their own is that actor.
+    for actor in actors:
+        for official in actor.officials:
+            if _holds(official, when):
+                forms.setdefault(name_key(official.title), (actor.id, "official"))
     return forms
+
+
+def _holds(role: Role, when: date | None) -> bool:
+    """Whether a title (or an official's post) is held on ``when``; any time when unknown."""
+    return when is None or (
+        (role.since is None or role.since <= when) and (role.until is None or when <= role.until)
+    )
 
 
 def _lower_title(title: str) -> str:

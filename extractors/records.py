@@ -31,6 +31,9 @@ class Actor:
     roles: tuple[Role, ...] = ()
     metonyms: tuple[str, ...] = ()  # places and buildings that stand for it ("the Kremlin")
     demonyms: tuple[str, ...] = ()  # "German": names the state in "German officials said"
+    # People the story does not follow by name whose words are the actor's ("Pete Hegseth"
+    # speaks for the US), with the dates they speak for it.
+    officials: tuple[Role, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -189,22 +189,6 @@ def _load_actors(doc: Any, path: Path) -> tuple[Actor, ...]:
         kind = _required(entry, "kind", path, where)
         if kind not in ACTOR_KINDS:
             raise StoryError(f"{path}: {where}: kind must be one of {', '.join(ACTOR_KINDS)}")
-        roles = []
-        listed = entry.get("roles") or []
-        if not isinstance(listed, list):
-            raise StoryError(f"{path}: {where}: roles must be a list of titles")
-        for role in listed:
-            if isinstance(role, str):
-                role = {"title": role}
-            if not isinstance(role, dict) or not role.get("title"):
-                raise StoryError(f"{path}: {where}: each role needs a title")
-            roles.append(
-                Role(
-                    title=str(role["title"]),
-                    since=_as_date(role.get("since"), path, where),
-                    until=_as_date(role.get("until"), path, where),
-                )
-            )
         affiliation = entry.get("affiliation")
         if affiliation is not None and not isinstance(affiliation, str):
             raise StoryError(f"{path}: {where}: affiliation must be one actor id")
@@ -215,12 +199,34 @@ def _load_actors(doc: Any, path: Path) -> tuple[Actor, ...]:
                 kind=kind,
                 affiliation=affiliation,
                 aliases=_strings(entry.get("aliases"), path, f"{where}: aliases"),
-                roles=tuple(roles),
+                roles=_dated(entry, "roles", "title", path, where),
+                officials=_dated(entry, "officials", "name", path, where),
                 metonyms=_strings(entry.get("metonyms"), path, f"{where}: metonyms"),
                 demonyms=_strings(entry.get("demonyms"), path, f"{where}: demonyms"),
             )
         )
     return tuple(actors)
+
+
+def _dated(entry: dict, key: str, field: str, path: Path, where: str) -> tuple[Role, ...]:
+    """A list of names or titles, each a string or ``{<field>: ..., since: ..., until: ...}``."""
+    listed = entry.get(key) or []
+    if not isinstance(listed, list):
+        raise StoryError(f"{path}: {where}: {key} must be a list")
+    found = []
+    for item in listed:
+        if isinstance(item, str):
+            item = {field: item}
+        if not isinstance(item, dict) or not isinstance(item.get(field), str) or not item[field].strip():
+            raise StoryError(f"{path}: {where}: each of {key} needs a {field}")
+        found.append(
+            Role(
+                title=item[field].strip(),
+                since=_as_date(item.get("since"), path, where),
+                until=_as_date(item.get("until"), path, where),
+            )
+        )
+    return tuple(found)
 
 
 def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:

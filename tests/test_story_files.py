@@ -142,6 +142,13 @@ def test_invalid_yaml_is_named(tmp_path: Path) -> None:
             id="affiliation-to-unknown-actor",
         ),
         pytest.param(
+            "actors.yaml",
+            "{name: Pete Hegseth, since: 2025-01-25}",
+            "{since: 2025-01-25}",
+            "actor 'us': each of officials needs a name",
+            id="official-without-name",
+        ),
+        pytest.param(
             "feeds.yaml",
             "id: bbc-europe,",
             "id: bbc-world,",

@@ -325,6 +325,10 @@ WHERE o.attribution = 'claim';
 """
 )
 
+_V4_OFFICIALS = """
+ALTER TABLE actors ADD COLUMN officials VARCHAR[];
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "tables, positions, current stances and changes", _V1_TABLES + _V1_VIEWS),
     (2, "fetch attempts, robots.txt cache, feed schedules and health, near-duplicate clusters", _V2_FETCHING),
@@ -333,6 +337,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         "claims apart from own statements, qualifiers, corroborated and disputed changes, actor candidates",
         _V3_STANCES,
     ),
+    (4, "officials who speak for an actor", _V4_OFFICIALS),
 ]
 
 

@@ -75,7 +75,17 @@ def load_story(con: duckdb.DuckDBPyConnection, story: Story) -> None:
         insert_rows(
             con,
             "actors",
-            ("story_id", "actor_id", "name", "kind", "affiliation", "aliases", "roles", "metonyms"),
+            (
+                "story_id",
+                "actor_id",
+                "name",
+                "kind",
+                "affiliation",
+                "aliases",
+                "roles",
+                "metonyms",
+                "officials",
+            ),
             [
                 (
                     story.id,
@@ -86,6 +96,7 @@ def load_story(con: duckdb.DuckDBPyConnection, story: Story) -> None:
                     list(a.aliases),
                     [r.title for r in a.roles],
                     list(a.metonyms),
+                    [o.title for o in a.officials],
                 )
                 for a in story.actors
             ],
