@@ -1,8 +1,10 @@
 """Measure actor attribution, stance labelling and relevance on the project's labelled sets.
 
-The evaluation sets (tests/eval/stances.yaml and tests/eval/relevance.yaml) were written
+The evaluation sets (tests/eval/stances*.yaml and tests/eval/relevance.yaml) were written
 for this story by hand, in the style of international news, and are kept apart from the
-rules: a case states what a careful reader takes from one sentence or headline.
+rules: a case states what a careful reader takes from one sentence or headline. The rules
+were tuned on stances.yaml; the story's learned model (if it has one) was trained on its own
+examples (seeds/<story>/examples/), and the script says when an evaluation set is among them.
 
 Prints, for the default story:
 - actor attribution: precision, recall and F1 of (actor, issue) pairs, i.e. whether the
@@ -162,12 +164,22 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="print every case the tagger gets wrong")
     args = parser.parse_args()
     story = load_story(args.story)
+    if story.model is not None:
+        print(
+            f"The story's learned model reads what the rules find no cue in: {story.model.examples} examples "
+            f"from {', '.join(story.model.trained_on)}\n"
+        )
+    else:
+        print("The story has no learned model: the rules alone.\n")
     sets = (
         ("development set (the rules were tuned on it)", EVAL / "stances.yaml"),
         ("held-out set (written after tuning; its errors were read once)", EVAL / "stances-heldout.yaml"),
         ("sealed test set (never read, never tuned on)", EVAL / "stances-test.yaml"),
     )
+    trained = story.model.trained_on if story.model is not None else ()
     for name, path in sets:
+        if any(Path(f).name == path.name for f in trained):
+            name += "; the learned model was trained on it too"
         print(f"== {name}: {path.relative_to(ROOT)}")
         # The sealed set's cases are never printed: reading them would unseal it.
         print_report(evaluate(load_cases(path), story), args.errors and "sealed" not in name)

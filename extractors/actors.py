@@ -39,8 +39,10 @@ def surface_forms(actors: tuple[Actor, ...], when: date | None) -> dict[str, tup
                 # "the Kremlin spokesman" must not read as "the Kremlin" and a spokesman, and
                 # news writes "the prime minister" in lower case too (but "Italy's prime
                 # minister" is not the story's: only with "the").
-                forms.setdefault(name_key(f"the {role.title}"), (actor.id, "role"))
-                forms.setdefault(name_key(f"the {_lower_title(role.title)}"), (actor.id, "role"))
+                title = role.title[4:] if role.title.startswith("the ") else role.title
+                forms.setdefault(name_key(f"the {title}"), (actor.id, "role"))
+                forms.setdefault(name_key(f"the {_lower_title(title)}"), (actor.id, "role"))
+                forms.setdefault(name_key(f"the {_lower_title(title, first=True)}"), (actor.id, "role"))
         for alias in actor.aliases:
             forms[name_key(alias)] = (actor.id, "alias")
         forms[name_key(actor.name)] = (actor.id, "name")
@@ -59,10 +61,14 @@ def _holds(role: Role, when: date | None) -> bool:
     )
 
 
-def _lower_title(title: str) -> str:
-    """ "British Prime Minister" -> "British prime minister"; acronyms and names stay."""
+def _lower_title(title: str, first: bool = False) -> str:
+    """ "British Prime Minister" -> "British prime minister" (with ``first``, "Prime Minister" ->
+    "prime minister"); acronyms stay."""
     words = title.split()
-    return " ".join([words[0], *(w if w.isupper() or not w.istitle() else w.lower() for w in words[1:])])
+    kept = [] if first else words[:1]
+    return " ".join(
+        [*kept, *(w if w.isupper() or not w.istitle() else w.lower() for w in words[len(kept) :])]
+    )
 
 
 def find_mentions(
@@ -74,6 +80,7 @@ def find_mentions(
     """Every mention of an actor in ``text``, sentence by sentence, in reading order."""
     forms = surface_forms(actors, published.date() if published else None)
     officials_of = {d: a.id for a in actors for d in a.demonyms}
+    affiliations = {a.id: a.affiliation for a in actors if a.kind == "person" and a.affiliation}
     pattern = names_pattern(tuple(forms))
     if pattern is None:
         return []
@@ -93,13 +100,18 @@ def find_mentions(
             if _inside_longer_name(norm, match.start()):
                 continue  # "Reform UK": another name that contains this one
             introduced.add(actor_id)
+            end = match.end()
+            people = _PEOPLE_OF.match(norm, end) if name != name_key(match.group()) else None
+            if people is not None and affiliations.get(actor_id):
+                # "Trump's administration", "Putin's government": the state, not the person.
+                actor_id, how, end = affiliations[actor_id], "official", people.end()
             mentions.append(
                 Mention(
                     actor_id=actor_id,
                     sentence_index=sentence.index,
                     start=match.start(),
-                    end=match.end(),
-                    surface=text[match.start() : match.end()],
+                    end=end,
+                    surface=text[match.start() : end],
                     how=how,
                 )
             )
@@ -122,6 +134,10 @@ def find_mentions(
     return mentions
 
 
+# After a leader's possessive, the people who act for the state: "Trump's administration".
+_PEOPLE_OF = re.compile(
+    r"\s+(?:administration|government|cabinet|team|aides|envoys?|negotiators|officials)\b"
+)
 # What follows a demonym when it names the state's people: "German officials", "Russian
 # Foreign Ministry spokeswoman Maria Zakharova", "French government sources".
 _OFFICIAL_NOUNS = (

@@ -49,7 +49,11 @@ _SPEAKER_GAP = (
     rf"publicly|flatly|on\s+\w+|in\s+a\s+\w+(?:\s+\w+)?|{TITLE_WORDS}|[A-Z][\w'-]+)[\s,]+)*"
     r"(?:,[^,]{1,60},\s*)?"
 )
-_SPEAKER_AFTER = re.compile(rf"{_SPEAKER_GAP}{_VERB}")
+# The comma that closes an appositive may stand before the verb ("..., Sergei Lavrov, repeated").
+_SPEAKER_AFTER = re.compile(rf"{_SPEAKER_GAP}(?:,\s*)?{_VERB}")
+# ... but only when a comma opened it too.
+_COMMA_VERB = re.compile(rf"\s*,\s*{_VERB}")
+_COMMA_BEFORE = re.compile(r",\s*$")
 # "..., said Lavrov" (after a comma or a quotation), or "according to the Kremlin".
 _VERB_BEFORE = re.compile(rf"[,\"”’']\s*{_VERB}\s*(?:on\s+\w+\s+)?$|\b[Aa]ccording\s+to\s+$")
 # Speakers who are not actors: what they say about an actor is a claim.
@@ -141,6 +145,12 @@ def frames(norm: str, sentence: Sentence, mentions: list[Mention]) -> list[Frame
             found.append(Frame(quote.start(), quote.end(), speaker, quoted=True))
     for mention in mentions:
         after = _SPEAKER_AFTER.match(norm, mention.end, min(sentence.end, mention.end + WINDOW_CHARS))
+        if (
+            after
+            and _COMMA_VERB.match(norm, mention.end)
+            and not _COMMA_BEFORE.search(norm, sentence.start, mention.start)
+        ):
+            after = None  # "Macron, standing next to Zelensky and Starmer, said": Macron speaks
         if after:
             if _OBJECT_BEFORE.search(norm, max(sentence.start, mention.start - 30), mention.start):
                 continue  # "troops from Britain said" names who, not who speaks
@@ -168,7 +178,78 @@ def frames(norm: str, sentence: Sentence, mentions: list[Mention]) -> list[Frame
         found.append(Frame(first.end, sentence.end, first))  # a headline's "Starmer: UK ready to ..."
     for anonymous in _ANONYMOUS.finditer(norm, sentence.start, sentence.end):
         found.append(Frame(anonymous.end(), sentence.end, None))
+    trailing = _TRAILING_SPEAKER.search(norm, sentence.start, sentence.end)
+    if (
+        trailing is not None
+        and trailing.group(1).split()[0].lower() not in _PRONOUNS
+        and not any(trailing.start() <= m.start < trailing.end() for m in mentions)
+    ):
+        # "..., analysts said." / "..., Herbst says": someone the story does not follow said it.
+        found.append(Frame(sentence.start, trailing.start(), None))
     return found
+
+
+_OPENING = re.compile(r"[\"“]")
+_CLOSING = re.compile(r"[\"”]")
+
+
+def open_quotes(norm: str, sentences: list[Sentence], mentions: list[Mention]) -> dict[int, Frame]:
+    """Quotations that run on past their first sentence ('Peskov said: "... . ..."'): for each
+    later sentence inside one, a frame that gives its words to the quotation's speaker.
+
+    A quotation left open by mistake stops at a new paragraph, at a sentence whose own actor
+    speaks, or after ``QUOTE_REACH`` sentences.
+    """
+    by_sentence: dict[int, list[Mention]] = {}
+    for mention in mentions:
+        by_sentence.setdefault(mention.sentence_index, []).append(mention)
+    carried: dict[int, Frame] = {}
+    speaker: Mention | None = None
+    run = 0  # sentences carried so far
+    previous_end = 0
+    for sentence in sentences:
+        if speaker is not None and (
+            run >= QUOTE_REACH
+            or "\n" in norm[previous_end : sentence.start]
+            or _speaks(norm, sentence, by_sentence)
+        ):
+            speaker = None  # a new paragraph or a new speaker: the quotation was left open by mistake
+        previous_end = sentence.end
+        if speaker is not None:
+            closing = _CLOSING.search(norm, sentence.start, sentence.end)
+            carried[sentence.index] = Frame(
+                sentence.start, closing.start() if closing else sentence.end, speaker, quoted=True
+            )
+            run += 1
+            if closing is not None:
+                speaker = None
+            continue
+        run = 0
+        marks = [m.start() for m in _QUOTE_MARKS.finditer(norm, sentence.start, sentence.end)]
+        if len(marks) % 2 == 1 and norm[marks[-1]] in '"“':  # the last quotation stays open
+            present = by_sentence.get(sentence.index, [])
+            speaker = _quote_speaker(norm, sentence, marks[-1], sentence.end, present)
+    return carried
+
+
+_QUOTE_MARKS = re.compile(r"[\"“”]")
+# How many sentences after its first a quotation may run on.
+QUOTE_REACH = 3
+
+
+def _speaks(norm: str, sentence: Sentence, by_sentence: dict[int, list[Mention]]) -> bool:
+    """Whether one of the sentence's own actors speaks in it ("..., Starmer said.")."""
+    own = by_sentence.get(sentence.index, [])
+    return any(f.speaker is not None for f in frames(norm, sentence, own))
+
+
+# A speaker named after the words, at the end of the sentence, and perhaps a source's name
+# after a headline ("..., Herbst says Novyny.LIVE").
+_TRAILING_SPEAKER = re.compile(
+    rf",\s+((?:[\w'’.-]+\s+){{1,5}}?)(?:has\s+|have\s+)?{_VERB}"
+    r"(?:\s+(?:on|in|at|to)\s+[\w-]+)*\s*[.\"”'’]*(?:\s+\S+)?\s*$"
+)
+_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "who", "which"})
 
 
 def _quote_speaker(
@@ -187,7 +268,22 @@ def _quote_speaker(
             gap = norm[mention.end : start]
             if _SPEAKER_AFTER.match(gap) and re.search(r"[:,]?\s*(?:that\s+)?$", gap):
                 return mention
+    # 'Starmer stood beside Zelensky and Macron and said: "..."': the clause's subject speaks.
+    joined = _AND_SAID.search(norm, max(sentence.start, start - 40), start)
+    if joined is not None:
+        clause = clause_start(norm, sentence.start, joined.start())
+        free = [
+            m
+            for m in mentions
+            if clause <= m.start < joined.start()
+            and not _PREPOSITION_BEFORE.search(norm, max(sentence.start, m.start - WINDOW_CHARS), m.start)
+        ]
+        if free:
+            return free[0]
     return None
+
+
+_AND_SAID = re.compile(rf"\s+and\s+(?:then\s+)?{_VERB}\s*[:,]?\s*$")
 
 
 def find_holders(
@@ -204,6 +300,8 @@ def find_holders(
 
     ``around`` are the sentence's frames (see :func:`frames`), when already known.
     """
+    if _asked(norm, sentence.start, cue_start):
+        return []  # a question put to someone ("Trump was asked whether he offered ...") is no answer
     # A name inside the cue ("no US troops") is part of the wording, not the holder.
     mentions = [m for m in mentions if not (cue_start <= m.start < cue_end)]
     if around is None:
@@ -240,10 +338,29 @@ def find_holders(
             *(f.speaker for f in inside if f.speaker is not None),
             *(subject[0] if subject else []),
         ]
-        for person in voices:
-            if _kind(person, actors) == "person" and _same_side(speaker.actor_id, person.actor_id, actors):
-                return [Holder(person, how)]
-        return [Holder(speaker, how)]
+        holder = next(
+            (
+                person
+                for person in voices
+                if _kind(person, actors) == "person" and _same_side(speaker.actor_id, person.actor_id, actors)
+            ),
+            speaker,
+        )
+        # Words passed on by someone else ("Zelensky said that Trump told him the US would ..."):
+        # the one who passes them on makes a claim about the one who said them.
+        relaying = next(
+            (
+                f.speaker
+                for f in inside
+                if f.speaker is not None
+                and f.start <= speaker.start < f.end
+                and not _same_side(f.speaker.actor_id, speaker.actor_id, actors)
+            ),
+            None,
+        )
+        if relaying is not None:
+            return [Holder(holder, how, "claim", relaying.actor_id)]
+        return [Holder(holder, how)]
     agent = _passive_agent(norm, sentence, mentions, cue_end)
     if agent is not None:  # "... was ruled out by Moscow"
         return [Holder(agent, "adjacent")]
@@ -284,17 +401,53 @@ def _subject(
     speaker: Mention | None,
 ) -> tuple[list[Mention], str] | None:
     """The clause's subject before the cue, with the actors coordinated with it."""
-    before = [m for m in mentions if start <= m.start and m.end <= cue_start and m is not speaker]
+    # Who is named inside a question or a condition ("asked whether Russia could accept",
+    # "only if the United States provided a backstop") states nothing there.
+    inside = [
+        (q.start(), _clause_end(norm, q.end(), cue_start)) for q in _WHETHER.finditer(norm, start, cue_start)
+    ]
+    before = [
+        m
+        for m in mentions
+        if start <= m.start
+        and m.end <= cue_start
+        and m is not speaker
+        and not any(a <= m.start < b for a, b in inside)
+    ]
     free = [
         m
         for m in before
-        if not _PREPOSITION_BEFORE.search(norm, max(sentence.start, m.start - WINDOW_CHARS), m.start)
+        if not _object_of_preposition(norm, sentence, _phrase_start(norm, m, before))
         and not _MODIFIER.match(norm, m.end)  # "a US-led mission" is the mission's
     ]
     for mention in reversed(free):
         if cue_start - mention.end <= WINDOW_CHARS and _ADJACENT_GAP.match(norm[mention.end : cue_start]):
             return _coordinated(norm, mention, before), "adjacent"
     return (_coordinated(norm, free[0], before), "subject") if free else None
+
+
+_WHETHER = re.compile(r"\b(?:whether|if)\b", re.IGNORECASE)
+
+
+# A question reported, not answered: "was asked whether", "it is unclear if".
+_ASKED = re.compile(
+    r"\b(?:ask(?:ed|ing|s)?|question(?:ed|ing|s)?|press(?:ed)?\s+on|quizzed|wonder(?:ed|ing|s)?|"
+    r"unclear|unknown|uncertain|remains\s+to\s+be\s+seen)\s+(?:\w+\s+){0,3}?(?:whether|if)\s",
+    re.IGNORECASE,
+)
+
+
+def _asked(norm: str, start: int, cue_start: int) -> bool:
+    """Whether the cue stands inside a reported question ("was asked whether he offered ...")."""
+    found = list(_ASKED.finditer(norm, start, cue_start))
+    return bool(found) and "," not in norm[found[-1].end() : cue_start]
+
+
+def _clause_end(norm: str, start: int, end: int) -> int:
+    """Where a clause opened by "if" or "whether" ends: at its comma ("If a deal is signed,
+    Britain will ..."), or at ``end`` when the cue is inside it."""
+    comma = norm.find(",", start, end)
+    return comma if comma >= 0 else end
 
 
 _BY = re.compile(r"\s+(?:(?:on|in)\s+\w+\s+)?by\s+(?:the\s+)?$")
@@ -310,6 +463,20 @@ def _passive_agent(norm: str, sentence: Sentence, mentions: list[Mention], cue_e
         if mention.start >= cue_end and _BY.match(norm, cue_end, mention.start):
             return mention
     return None
+
+
+def _phrase_start(norm: str, mention: Mention, mentions: list[Mention]) -> int:
+    """Where the name phrase of a mention begins, looking back past a title of the same actor
+    ("with US President Donald Trump": the name is as much the object of "with" as the title)."""
+    start = mention.start
+    for other in reversed(mentions):
+        if other.end <= start and other.actor_id == mention.actor_id and not norm[other.end : start].strip():
+            start = other.start
+    return start
+
+
+def _object_of_preposition(norm: str, sentence: Sentence, start: int) -> bool:
+    return _PREPOSITION_BEFORE.search(norm, max(sentence.start, start - WINDOW_CHARS), start) is not None
 
 
 def _wish(norm: str, start: int, subject_start: int, cue_start: int) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class Story:
     schedule: str = "*/15 * * * *"
     fingerprint: str = ""  # hash of the story's files: tells when a definition changed
     ner_model: str | None = None  # an installed spaCy pipeline for actor discovery (a setting)
+    model: Any = None  # extractors.learned.StanceModel: the story's learned stance model, if any
 
     def actor(self, actor_id: str) -> Actor:
         return next(a for a in self.actors if a.id == actor_id)

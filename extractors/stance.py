@@ -20,8 +20,18 @@ from datetime import datetime
 from functools import lru_cache
 
 from extractors.actors import find_mentions, resolve_pronouns
-from extractors.attribution import WINDOW_CHARS, Holder, clause_start, find_holders, frames, next_clause
+from extractors.attribution import (
+    WINDOW_CHARS,
+    Frame,
+    Holder,
+    clause_start,
+    find_holders,
+    frames,
+    next_clause,
+    open_quotes,
+)
 from extractors.candidates import find_candidates
+from extractors.learned import Guess, Reading, StanceModel, guess, read
 from extractors.phrases import alternation, exact_pattern, names_pattern, normalise, terms_pattern
 from extractors.records import (
     Actor,
@@ -35,7 +45,7 @@ from extractors.records import (
 )
 from extractors.sentences import Sentence, split_sentences
 
-TAGGER_VERSION = "2"
+TAGGER_VERSION = "3"
 # How far before a cue a negator, hedge or condition still qualifies it.
 QUALIFIER_WINDOW_WORDS = 4
 # A "sentence" longer than this is a page's debris (tables, lists), not a statement.
@@ -47,7 +57,9 @@ SOURCE_WEIGHT = {"page": 1.0, "seed": 1.0, "feed": 0.85}
 # A headline states a position in few words, often without saying who said so.
 HEADLINE_WEIGHT = 0.8
 # What a qualifier does to the confidence of the stance it qualifies.
-QUALIFIER_WEIGHT = {"negated": 1.0, "softened": 0.9, "hedged": 0.7, "conditional": 0.8, "claim": 0.8}
+QUALIFIER_WEIGHT = {
+    "negated": 1.0, "softened": 0.9, "hedged": 0.7, "conditional": 0.8, "claim": 0.8, "learned": 0.8,
+}  # fmt: skip
 
 
 def rules_version(story: Story) -> str:
@@ -112,8 +124,12 @@ def _observe(
     norm = normalise(text)
     actors = {a.id: a for a in story.actors}
     observations = []
+    carried = open_quotes(norm, sentences, mentions)
     for sentence in sentences:
-        present = by_sentence.get(sentence.index)
+        present = by_sentence.get(sentence.index, [])
+        quoted = carried.get(sentence.index)
+        if quoted is not None:
+            present = [quoted.speaker, *present]  # the quotation began in an earlier sentence
         if not present or sentence.end - sentence.start > MAX_SENTENCE_CHARS:
             continue
         if sentence.text.rstrip(" '\"’”").endswith("?") or _SHOUTED.fullmatch(sentence.text):
@@ -121,9 +137,13 @@ def _observe(
             # capitals ("ZELENSKYY CLAIMS TRUMP SAID ...") names cannot be told from words.
             continue
         topics = {i.id: _topic_spans(norm, sentence, i) for i in story.issues}
-        if not any(topics.values()) or _deployment_elsewhere(norm, sentence, topics, story.relevance):
+        on_topic = any(topics.values()) or (story.model is not None)
+        if not on_topic or _deployment_elsewhere(norm, sentence, topics, story.relevance):
             continue
-        around = frames(norm, sentence, present)
+        own = by_sentence.get(sentence.index, [])
+        around = frames(norm, sentence, own) + ([quoted] if quoted is not None else [])
+        reading = read(norm, sentence.start, sentence.end, present, actors) if story.model else None
+        stated: set[str] = set()  # issues the rules found a stance on in this sentence
         for issue in story.issues:
             if not topics[issue.id]:
                 continue
@@ -153,13 +173,92 @@ def _observe(
                 if not _about(issue, cue, rivals):
                     continue
                 clauses_used.add(clause)
+                stated.add(issue.id)
                 label, qualifiers = _qualify(norm, sentence, cue, label, issue)
+                certainty = 1.0
+                if story.model is not None:
+                    # A sure model overrules a bare cue's label (not its holder): negations and
+                    # hedges the cue lists do not know ("declines to promise a backstop").
+                    second = _second_opinion(story.model, issue, reading)
+                    # A negation or hedge the rules did see is overruled only by a near-certain guess.
+                    bar = story.model.overrule_qualified if qualifiers else story.model.overrule
+                    if second and second.label != label and second.probability >= bar:
+                        label, qualifiers, certainty = second.label, ("learned",), second.probability
                 for holder in holders:
                     held.add(holder.mention.actor_id)
                     observations.append(
-                        _observation(holder, issue, label, qualifiers, weight, sentence, cue, version, part)
+                        _observation(
+                            holder,
+                            issue,
+                            label,
+                            qualifiers,
+                            weight * certainty,
+                            sentence,
+                            cue.group(),
+                            version,
+                            part,
+                        )
                     )
+        if story.model is not None:
+            unstated = [i for i in story.issues if i.id not in stated]
+            observations.extend(
+                _learned(
+                    norm, sentence, present, story, unstated, reading, around, actors, weight, version, part
+                )
+            )
     return observations
+
+
+def _second_opinion(model: StanceModel, issue: Issue, reading: Reading | None) -> Guess | None:
+    issue_model = model.issues.get(issue.id)
+    return guess(issue_model, reading) if issue_model is not None and reading is not None else None
+
+
+def _learned(
+    norm: str,
+    sentence: Sentence,
+    present: list[Mention],
+    story: Story,
+    issues: list[Issue],
+    reading: Reading | None,
+    around: list[Frame],
+    actors: dict[str, Actor],
+    weight: float,
+    version: str,
+    part: str,
+) -> list[StanceObservation]:
+    """What the story's model reads in a sentence where the rules found no cue for an issue."""
+    model = story.model
+    found = []
+    for issue in issues:
+        guessed = _second_opinion(model, issue, reading)
+        if guessed is None or guessed.probability < model.min_probability:
+            continue
+        anchor = guessed.anchor
+        if _elsewhere(norm, anchor.end, sentence.end, story.relevance):
+            continue
+        holders = [
+            h
+            for h in find_holders(norm, sentence, present, anchor.start, anchor.end, actors, around)
+            if _may_hold(actors[h.mention.actor_id], issue)
+        ]
+        if any(not h.fallback for h in holders):
+            holders = [h for h in holders if not h.fallback]
+        found.extend(
+            _observation(
+                holder,
+                issue,
+                guessed.label,
+                ("learned",),
+                weight * guessed.probability,
+                sentence,
+                norm[anchor.start : anchor.end],
+                version,
+                part,
+            )
+            for holder in holders
+        )
+    return found
 
 
 def _observation(
@@ -169,7 +268,7 @@ def _observation(
     qualifiers: tuple[str, ...],
     weight: float,
     sentence: Sentence,
-    cue: re.Match,
+    cue: str,
     version: str,
     part: str,
 ) -> StanceObservation:
@@ -185,7 +284,7 @@ def _observation(
         sentence_index=sentence.index,
         start=sentence.start,
         end=sentence.end,
-        cue=cue.group(),
+        cue=cue,
         rules_version=version,
         attribution=holder.attribution,
         claimed_by=holder.claimed_by,
@@ -199,7 +298,15 @@ def _topic_spans(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[int,
     return [m.span() for m in pattern.finditer(norm, sentence.start, sentence.end)] if pattern else []
 
 
-_DESTINATION = re.compile(r"[^,;.]{0,40}?\b(?:to|in|into|inside)\s+(?:the\s+)?([A-Z][\w-]+)")
+# Not across a new clause: "peacekeepers as US and Russia open talks in Riyadh" sends no one.
+_DESTINATION = re.compile(
+    r"(?:(?!\b(?:as|while|but|and|after|before|when|where|during)\b)[^,;.]){0,40}?"
+    r"\b(?:to|in|into|inside)\s+(?:the\s+)?([A-Z][\w-]+)"
+)
+_NEIGHBOURS = re.compile(
+    r"(?:(?!\b(?:as|while|but|and|after|before|when|where|during)\b)[^,;.]){0,40}?"
+    r"\b(?:to|in|on|into|inside)\s+(?:the\s+)?(?:neighbou?ring|nearby|bordering|adjacent)\b"
+)
 # Capitalised words after "to" or "in" that are not a destination.
 _NOT_PLACES = frozenset(
     re.findall(
@@ -215,6 +322,8 @@ def _elsewhere(norm: str, start: int, end: int, rules: Relevance) -> bool:
     """Whether the words after a cue send it somewhere the story is not ("troops to Estonia"):
     a capitalised place after "to" or "in" that is not one of the story's places (its first
     relevance group)."""
+    if _NEIGHBOURS.match(norm, start, end):
+        return True  # "deploy forces to neighbouring NATO territory" is not in Ukraine
     found = _DESTINATION.match(norm, start, end)
     if found is None or not rules.require_all:
         return False
@@ -394,7 +503,12 @@ def _just_before(norm: str, sentence_start: int, cue_start: int, phrases: tuple[
         return False
     # Searched in place, not in a slice: the slice would hide "K" and let "Knot" read as "not".
     found = list(pattern.finditer(norm, max(sentence_start, cue_start - WINDOW_CHARS), cue_start))
-    return bool(found) and len(norm[found[-1].end() : cue_start].split()) <= QUALIFIER_WINDOW_WORDS
+    between = norm[found[-1].end() : cue_start] if found else ""
+    # Not across a clause: "Whether or not Washington helps, Germany has ruled out ..." is no negation.
+    return bool(found) and len(between.split()) <= QUALIFIER_WINDOW_WORDS and not _CLAUSE_MARK.search(between)
+
+
+_CLAUSE_MARK = re.compile(r"[,;:]")
 
 
 def _may_hold(actor: Actor, issue: Issue) -> bool:

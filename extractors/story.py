@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from extractors.learned import MODEL_FILE, ModelError, parse_model
 from extractors.records import (
     Actor,
     Feed,
@@ -34,8 +35,8 @@ class StoryError(ValueError):
     """A story folder is missing a file or holds an invalid entry."""
 
 
-def load_story(folder: str | Path) -> Story:
-    """Read and validate the story in ``folder``."""
+def load_story(folder: str | Path, with_model: bool = True) -> Story:
+    """Read and validate the story in ``folder`` (``with_model``: and its learned model, if any)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise StoryError(f"{folder}: story folder not found")
@@ -74,9 +75,18 @@ def load_story(folder: str | Path) -> Story:
                 f"{folder / 'actors.yaml'}: actor {actor.id!r} is affiliated with "
                 f"unknown actor {actor.affiliation!r}"
             )
+    model = None
     digest = hashlib.sha256()
     for name in (*STORY_FILES, seed_meta["file"]):
         digest.update((folder / name).read_bytes())
+    model_path = folder / MODEL_FILE
+    if with_model and model_path.is_file():
+        raw = model_path.read_bytes()  # once: what is parsed is what is fingerprinted
+        try:
+            model = parse_model(raw, model_path, str(story_id), {i.id: i.labels for i in issues})
+        except ModelError as exc:
+            raise StoryError(str(exc)) from None
+        digest.update(raw)
     return Story(
         id=str(story_id),
         title=str(meta.get("title", story_id)),
@@ -88,6 +98,7 @@ def load_story(folder: str | Path) -> Story:
         relevance=relevance,
         schedule=schedule,
         fingerprint=digest.hexdigest()[:16],
+        model=model,
     )
 
 

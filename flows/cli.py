@@ -120,6 +120,31 @@ def retag(story: StoryOpt = None, warehouse: WarehouseOpt = None) -> None:
 
 
 @app.command()
+def learn(
+    story: StoryOpt = None,
+    examples: Annotated[
+        list[Path] | None,
+        typer.Option("--examples", "-e", help="More labelled examples (YAML) besides examples/."),
+    ] = None,
+) -> None:
+    """Train the story's stance model from its labelled examples (needs the 'learn' extra).
+
+    The model reads what the rules find no cue in; `storywatch retag` applies it to stored coverage.
+    """
+    from extractors.training import TrainingError
+    from flows.learn import learn_story
+
+    try:
+        result = learn_story(_settings(None), story, tuple(examples or ()))
+    except TrainingError as exc:
+        errors.print(f"[red]Cannot learn:[/] {exc}")
+        raise typer.Exit(EXIT_CONFIG) from None
+    console.print(f"Trained on {result.examples} examples from {result.files} files; wrote {result.path}.")
+    for issue, counts in result.per_issue.items():
+        console.print(f"  {issue}: " + ", ".join(f"{label} {n}" for label, n in sorted(counts.items())))
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="One SQL statement; the warehouse is opened read-only.")],
     warehouse: WarehouseOpt = None,

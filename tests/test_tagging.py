@@ -178,7 +178,7 @@ def test_evidence_offsets_slice_the_original_text(story: Story) -> None:
     tagging = tag_article(text, story, IN_2025)
 
     assert {(o.actor_id, o.stance, o.sentence_index) for o in tagging.observations} == {
-        ("starmer", "support", 1),
+        ("uk", "support", 1),  # Starmer's government is Britain's
         ("trump", "support", 2),
     }
     for observation in tagging.observations:
@@ -425,3 +425,96 @@ def test_a_new_clause_with_its_own_subject_does_not_inherit_the_first(story: Sto
         "Starmer pledged troops for Ukraine, but ministers in Berlin ruled out sending soldiers.", story
     )
     assert ("starmer", "troops-in-ukraine", "oppose") not in own
+
+
+@pytest.fixture(scope="module")
+def rules() -> Story:
+    """The story read by its rules alone, without its learned model."""
+    return load_story(SEED_STORY, with_model=False)
+
+
+def test_a_quotation_that_runs_on_past_its_first_sentence_is_still_its_speakers(rules: Story) -> None:
+    text = (
+        "Peskov told reporters: “Our position is well known. The presence of foreign contingents in "
+        "Ukraine is unacceptable to us.” Later, Trump spoke about tariffs."
+    )
+    [seen] = tag_article(text, rules, IN_2025).observations
+    assert (seen.actor_id, seen.stance, seen.attribution) == ("peskov", "rejects", "own")
+    assert seen.evidence.startswith("The presence")
+    # Once the quotation has closed, the next sentence is nobody's quotation.
+    closed = "Peskov said: “We are ready.” Russia will not accept foreign troops in Ukraine, analysts said."
+    assert ("peskov", "russia-accepts-troops", "rejects") not in stances(closed, rules)
+
+
+def test_an_appositive_speaker_is_the_named_official_not_the_possessive(rules: Story) -> None:
+    text = (
+        "Putin's foreign minister, Sergei Lavrov, repeated that Russia would never agree to troops "
+        "from NATO countries in Ukraine."
+    )
+    assert stances(text, rules) == {("lavrov", "russia-accepts-troops", "rejects")}
+    # A comma after a name closes an appositive only if one opened before it.
+    aside = "Macron, standing next to Zelensky and Starmer, said French troops would deploy to Ukraine."
+    assert stances(aside, rules) == {("macron", "troops-in-ukraine", "support")}
+
+
+def test_the_subject_who_did_something_and_said_a_quotation_speaks_it(rules: Story) -> None:
+    text = "Starmer stood beside Zelensky and Macron and said: “The UK will contribute troops to Ukraine.”"
+    assert stances(text, rules) == {("starmer", "troops-in-ukraine", "support")}
+
+
+def test_who_is_named_in_a_question_or_a_condition_states_nothing(rules: Story) -> None:
+    asked = "The question of whether Russia would ever accept European troops will dominate the talks."
+    assert stances(asked, rules) == set()
+    condition = "Starmer said Britain would send troops only if the United States provided a backstop."
+    assert stances(condition, rules) == {("starmer", "troops-in-ukraine", "noncommittal")}
+
+
+def test_a_leading_condition_keeps_the_subject_after_its_comma(rules: Story) -> None:
+    assert stances("If a ceasefire is agreed, Britain will send troops to Ukraine.", rules) == {
+        ("uk", "troops-in-ukraine", "support")
+    }
+    # ...and a negation inside that condition does not reach across the comma.
+    text = "Whether or not Washington helps, Germany has ruled out sending troops to Ukraine."
+    assert stances(text, rules) == {("germany", "troops-in-ukraine", "oppose")}
+
+
+def test_a_quotation_left_open_by_mistake_stops_where_someone_else_speaks(rules: Story) -> None:
+    text = (
+        'Peskov said: "We are ready. Macron met Zelensky in Paris. '
+        "Britain will send troops to Ukraine, Starmer said."
+    )
+    [seen] = tag_article(text, rules, IN_2025).observations
+    assert (seen.actor_id, seen.attribution) == ("starmer", "own")
+
+
+def test_a_leaders_administration_is_the_state(rules: Story) -> None:
+    text = "Donald Trump's administration agreed to offer security guarantees for Ukraine."
+    assert mentions(text, rules)[0] == ("us", "Donald Trump's administration")
+    assert stances(text, rules) == {("us", "us-security-guarantee", "support")}
+
+
+def test_words_passed_on_by_someone_else_are_their_claim(rules: Story) -> None:
+    relayed = "Zelensky said that Trump told him the United States would offer security guarantees."
+    [seen] = tag_article(relayed, rules, IN_2025).observations
+    assert (seen.actor_id, seen.attribution, seen.claimed_by) == ("trump", "claim", "zelensky")
+    trailing = "Russia will never accept foreign troops in Ukraine, analysts said."
+    [said] = tag_article(trailing, rules, IN_2025).observations
+    assert (said.actor_id, said.attribution, said.claimed_by) == ("russia", "claim", "others")
+
+
+def test_a_question_put_to_someone_is_no_answer(rules: Story) -> None:
+    asked = "At the press conference, Trump was asked whether he offered security guarantees for Ukraine."
+    assert stances(asked, rules) == set()
+    # Declining to answer it is a position: holding back.
+    declined = "Trump declined to say whether the US would offer security guarantees for Ukraine."
+    assert stances(declined, rules) == {("trump", "us-security-guarantee", "noncommittal")}
+
+
+def test_a_leader_named_after_a_preposition_and_a_title_is_no_subject(rules: Story) -> None:
+    text = "European leaders will meet with US President Donald Trump to secure his support for guarantees."
+    assert stances(text, rules) == set()
+
+
+def test_troops_for_neighbouring_territory_are_not_troops_in_ukraine(rules: Story) -> None:
+    text = "Germany could deploy forces to neighbouring NATO territory after a ceasefire in Ukraine."
+    assert stances(text, rules) == set()

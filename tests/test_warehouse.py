@@ -40,11 +40,19 @@ US_BACKS = "Washington has committed to back a European force in Ukraine with a 
 US_REFUSES = "Washington stopped short of offering a security guarantee to a European force in Ukraine."
 
 
+US_UNDECIDED = (
+    "The White House declined to say whether the United States would back a European force in "
+    "Ukraine with a security guarantee."
+)
+
+
 @pytest.fixture
 def seeded(warehouse_path: Path) -> Path:
+    """The seed article, and a first report of where the United States stands."""
     with open_warehouse(warehouse_path) as con:
         store.load_story(con, STORY)
         store.append_coverage(con, STORY.id, [seed_coverage(STORY)])
+        store.append_coverage(con, STORY.id, [article("baseline.html", US_UNDECIDED, "2025-03-03T10:00:00")])
     return warehouse_path
 
 
@@ -66,6 +74,7 @@ def test_the_seed_article_sets_the_baseline(seeded: Path):
         stances = {(r[0], r[1]): r[2] for r in queries.current_stances(con, STORY.id).rows}
         assert queries.has_article(con, STORY.id, STORY.seed.url)
     assert stances[("Donald Trump", "us-security-guarantee")] == "noncommittal"
+    assert stances[("United States", "us-security-guarantee")] == "noncommittal"
     assert stances[("Keir Starmer", "troops-in-ukraine")] == "support"
     assert stances[("Russia", "russia-accepts-troops")] == "rejects"
     assert count(seeded, "stance_changes") == 0
@@ -77,8 +86,8 @@ def test_appending_the_same_batch_twice_stores_it_once(seeded: Path):
     for _ in range(2):
         with open_warehouse(seeded) as con:
             store.append_coverage(con, STORY.id, batch, seen=[(item, "stored", None)])
-    assert count(seeded, "articles") == 2  # the seed and a.html
-    assert count(seeded, "feed_items") == 1
+    assert count(seeded, "articles") == 3  # the seed, the baseline and a.html
+    assert count(seeded, "feed_items") == 1  # a.html: the others came in no feed item
     assert count(seeded, "stance_changes") == 1
     assert count(seeded, "alerts") == 1
 
@@ -330,3 +339,19 @@ def test_a_retag_with_new_rules_keeps_changes_and_their_order(seeded: Path):
     assert before == after and ("us", "noncommittal", "support") in after
     assert result.new_changes == [] and result.withdrawn == 0
     assert stance == "support"  # the article stored last is still the latest
+
+
+def test_a_state_first_reported_starts_from_where_its_leader_stood(warehouse_path: Path):
+    # The seed article has Trump stop short of a guarantee and says nothing of the US itself.
+    with open_warehouse(warehouse_path) as con:
+        store.load_story(con, STORY)
+        store.append_coverage(con, STORY.id, [seed_coverage(STORY)])
+        result = store.append_coverage(con, STORY.id, [article("a.html", US_BACKS, "2026-01-07T10:00:00")])
+        [change] = result.changes
+        before = con.execute(
+            "SELECT o.actor_id FROM stance_changes c JOIN stance_observations o "
+            "ON o.observation_id = c.from_observation_id WHERE c.change_id = ?",
+            [change.change_id],
+        ).fetchone()
+    assert (change.actor_id, change.from_stance, change.to_stance) == ("us", "noncommittal", "support")
+    assert before == ("trump",)  # the baseline is the President's own words

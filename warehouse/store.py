@@ -379,8 +379,17 @@ def _record_changes(
     """
     if pairs is not None and (not pairs or not new_articles):
         return []
+    # A state's people (its leader, its ministers) speak for it until it is reported itself.
+    voices: dict[str, list[str]] = {}
+    for person, state in con.execute(
+        "SELECT actor_id, affiliation FROM actors WHERE story_id = ? AND kind = 'person' "
+        "AND affiliation IS NOT NULL ORDER BY actor_id",
+        [story_id],
+    ).fetchall():
+        voices.setdefault(state, []).append(person)
     # Joined by a control character, which no actor or issue id contains.
     wanted = None if pairs is None else [f"{a}\x1f{i}" for a, i in pairs]
+    heard = None if pairs is None else wanted + [f"{v}\x1f{i}" for a, i in pairs for v in voices.get(a, [])]
     rows = con.execute(
         f"""
         SELECT p.actor_id, p.issue_id, p.observation_id, p.article_id, art.cluster_id, p.stance, p.as_of
@@ -389,11 +398,19 @@ def _record_changes(
           AND (?::VARCHAR[] IS NULL OR list_contains(?, p.actor_id || chr(31) || p.issue_id))
         ORDER BY p.actor_id, p.issue_id, p.as_of, p.observed_at, p.article_id, p.observation_id
         """,
-        [story_id, wanted, wanted],
+        [story_id, heard, heard],
     ).fetchall()
-    timelines: dict[tuple[str, str], list[Position]] = {}
+    read: dict[tuple[str, str], list[Position]] = {}
     for actor, issue, oid, aid, cluster, stance, as_of in rows:
-        timelines.setdefault((actor, issue), []).append(Position(oid, aid, cluster or aid, stance, as_of))
+        read.setdefault((actor, issue), []).append(Position(oid, aid, cluster or aid, stance, as_of))
+    # The people's timelines were read for the baselines; their own changes only when asked for.
+    timelines = {pair: list(t) for pair, t in read.items() if pairs is None or pair in pairs}
+    for (actor, issue), timeline in timelines.items():
+        baseline = _baseline(
+            timeline[0], [p for v in voices.get(actor, []) for p in read.get((v, issue), [])]
+        )
+        if baseline is not None:
+            timeline.insert(0, baseline)
     existing = {
         row[0]: (*row[1:7], tuple(row[7:]))
         for row in con.execute(
@@ -456,6 +473,13 @@ def _record_changes(
     changes = _describe(con, [cid for cid in recorded if cid in news]) if announce else []
     _queue_change_alerts(con, story_id, changes, detected_at)
     return changes
+
+
+def _baseline(first: Position, spoken: list[Position]) -> Position | None:
+    """Where a state stood before it was first reported itself: the last position its people
+    took before that ("Trump stopped short of a guarantee" before "the US backs ..."), if any."""
+    before = [p for p in spoken if p.as_of < first.as_of]
+    return max(before, key=lambda p: (p.as_of, p.article_id, p.observation_id)) if before else None
 
 
 def _same_change(

@@ -1,0 +1,224 @@
+"""A learned second reader for stances: a linear model trained on a story's labelled examples.
+
+The rules of :mod:`extractors.stance` read a sentence first and explain what they find. Where
+they find no cue for an issue, a story may have a model (``seeds/<story>/model.json``, made
+by ``storywatch learn`` from ``seeds/<story>/examples/*.yaml``) that scores the sentence's
+words for each label of the issue. Its guess counts only above a probability, is marked
+``learned`` in the observation's qualifiers and weighs less than a rule's. Who holds the
+stance is still decided by :mod:`extractors.attribution`, at the word that weighed most.
+
+Features are the sentence's words and word pairs, with each actor's mention replaced by the
+side it speaks for ("_russia_", "_us_"), so that "Lavrov" and "the Kremlin" teach the same
+thing, and words after a negation marked as negated.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from extractors.records import Actor, Mention
+
+MODEL_FILE = "model.json"
+MODEL_FORMAT = 1
+NONE = "none"  # the class of a sentence that states no label for the issue
+# "won't" is one word ending in "n't" (a negator), not "won" and "t".
+_WORD = re.compile(r"[a-z]+?n't|[a-z]+|\d+")
+_NEGATORS = frozenset({"not", "no", "never", "without", "nor", "cannot"})
+# Words that carry no stance of their own: never where a stance is said.
+_FUNCTION_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "a an the of to in on at for from by with as and or but that which who this these those its his "
+        "her their our it he she they we is are was were be been being has have had do does did",
+    )
+)
+# How many words after a negator count as negated.
+NEGATION_REACH = 3
+
+
+class ModelError(ValueError):
+    """A story's model file cannot be read."""
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word of the sentence (or an actor's side), where it stands in the text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: it holds large tables
+class IssueModel:
+    """One issue's classes (``none`` and the labels), their intercepts and feature weights."""
+
+    classes: tuple[str, ...]
+    intercept: tuple[float, ...]
+    weights: dict[str, tuple[float, ...]]
+
+
+@dataclass(frozen=True, eq=False)
+class StanceModel:
+    """The models of a story's issues, and what they were trained on."""
+
+    issues: dict[str, IssueModel]
+    examples: int
+    trained_on: tuple[str, ...]  # the example files, as `storywatch learn` was given them
+    min_probability: float  # a guess below this is left alone
+    overrule: float  # at or above this, a guess overrules the label the rules gave
+    overrule_qualified: float  # ... and this, a label the rules gave after a negation or hedge
+
+
+@dataclass(frozen=True)
+class Guess:
+    """The model's label for an issue in a sentence, and the word that weighed most for it."""
+
+    label: str
+    probability: float
+    anchor: Token
+
+
+def tokens(norm: str, start: int, end: int, mentions: list[Mention], actors: dict[str, Actor]) -> list[Token]:
+    """The sentence's words in order, each actor mention one token naming its side."""
+    found: list[Token] = []
+    # A resolved "He said" stays the word "he": training data sees pronouns as words too.
+    spans = sorted(
+        (m.start, m.end, m.actor_id) for m in mentions if start <= m.start < end and m.how != "pronoun"
+    )
+    position = start
+    for m_start, m_end, actor_id in [*spans, (end, end, "")]:
+        if m_start < position:
+            continue  # a mention inside another one
+        lowered = norm[position:m_start].lower()
+        found.extend(
+            Token(w.group(), position + w.start(), position + w.end()) for w in _WORD.finditer(lowered)
+        )
+        if actor_id:
+            actor = actors.get(actor_id)
+            side = (actor.affiliation or actor.id) if actor else actor_id
+            found.append(Token(f"_{side}_", m_start, m_end))
+        position = max(position, m_end)
+    return found
+
+
+def features(words: list[Token]) -> Counter[str]:
+    """Word, word-pair and negated-word features of a sentence's tokens."""
+    found: Counter[str] = Counter()
+    negated = 0
+    previous = "^"
+    for word in words:
+        found[f"w={word.text}"] += 1
+        found[f"b={previous} {word.text}"] += 1
+        if negated:
+            found[f"n={word.text}"] += 1
+            negated -= 1
+        if word.text in _NEGATORS or word.text.endswith("n't"):
+            negated = NEGATION_REACH
+        previous = word.text
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class Reading:
+    """A sentence as the model sees it: its tokens and their features."""
+
+    words: list[Token]
+    features: Counter[str]
+
+
+def read(norm: str, start: int, end: int, mentions: list[Mention], actors: dict[str, Actor]) -> Reading:
+    """Tokens and features of the sentence between ``start`` and ``end``, once for every issue."""
+    words = tokens(norm, start, end, mentions, actors)
+    return Reading(words, features(words))
+
+
+def guess(model: IssueModel, reading: Reading) -> Guess | None:
+    """The most probable label other than ``none`` if it beats ``none``, else None."""
+    if not reading.words:
+        return None
+    scores = list(model.intercept)
+    for name, count in reading.features.items():
+        weights = model.weights.get(name)
+        if weights is not None:
+            for k, w in enumerate(weights):
+                scores[k] += w * count
+    labels = [k for k, c in enumerate(model.classes) if c != NONE]
+    top = max(labels, key=scores.__getitem__)
+    peak = max(scores)
+    total = sum(math.exp(s - peak) for s in scores)
+    probability = math.exp(scores[top] - peak) / total
+    return Guess(model.classes[top], probability, _anchor(model, reading.words, top))
+
+
+def _anchor(model: IssueModel, words: list[Token], k: int) -> Token:
+    """The word (not an actor) that adds most to class ``k``: where the stance is said."""
+    best, best_weight = words[0], -math.inf
+    for word in words:
+        if word.text.startswith("_") or word.text in _FUNCTION_WORDS:
+            continue
+        weights = model.weights.get(f"w={word.text}")
+        weight = weights[k] if weights else 0.0
+        if weight > best_weight:
+            best, best_weight = word, weight
+    return best
+
+
+def parse_model(raw: bytes, path: Path, story_id: str, labels: dict[str, tuple[str, ...]]) -> StanceModel:
+    """Read a model file's bytes, checking that it fits the story (its id and its issues' labels)."""
+    try:
+        doc = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        if not isinstance(doc, dict) or doc.get("format") != MODEL_FORMAT:
+            found = doc.get("format") if isinstance(doc, dict) else None
+            raise ModelError(f"{path}: format {found!r}, expected {MODEL_FORMAT}: run storywatch learn")
+        if doc["story"] != story_id:
+            raise ModelError(
+                f"{path}: trained for story {doc['story']!r}, not {story_id!r}: run storywatch learn"
+            )
+        issues = {}
+        for issue_id, entry in doc["issues"].items():
+            if issue_id not in labels:
+                raise ModelError(f"{path}: issue {issue_id!r} is not in the story: run storywatch learn")
+            classes = tuple(str(c) for c in entry["classes"])
+            width = len(classes)
+            intercept = tuple(_finite(x) for x in entry["intercept"])
+            weights = {str(f): tuple(_finite(x) for x in w) for f, w in entry["weights"].items()}
+            unknown = set(classes) - {NONE, *labels[issue_id]}
+            if unknown:
+                raise ModelError(f"{path}: issue {issue_id!r} has no label(s) {', '.join(sorted(unknown))}")
+            if (
+                NONE not in classes
+                or len(set(classes)) != width
+                or width < 2
+                or len(intercept) != width
+                or any(len(w) != width for w in weights.values())
+            ):
+                raise ModelError(f"{path}: issue {issue_id!r}: classes, intercept and weights disagree")
+            issues[str(issue_id)] = IssueModel(classes, intercept, weights)
+        trained_on = tuple(str(f) for f in doc.get("trained_on", ()))
+        limits = tuple(_finite(doc[k]) for k in ("min_probability", "overrule", "overrule_qualified"))
+        if not all(0 < limit <= 1 for limit in limits):
+            raise ModelError(f"{path}: probabilities must be above 0 and at most 1")
+        return StanceModel(issues, int(doc["examples"]), trained_on, *limits)
+    except ModelError:
+        raise
+    except KeyError as exc:
+        raise ModelError(f"{path}: not a storywatch model (no {exc}): run storywatch learn") from None
+    except (UnicodeDecodeError, ValueError, TypeError, AttributeError, RecursionError) as exc:
+        raise ModelError(f"{path}: not a storywatch model ({exc}): run storywatch learn") from None
+
+
+def _finite(value: object) -> float:
+    number = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number")

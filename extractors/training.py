@@ -1,0 +1,166 @@
+"""Train a story's stance model (see :mod:`extractors.learned`) from labelled examples.
+
+Examples use the format of the evaluation sets (``tests/eval/stances.yaml``): one sentence or
+headline, its date, and every (actor, issue, stance) it states. The model learns, per issue,
+which label a sentence states (or ``none``); it does not learn who holds it.
+
+Needs scikit-learn (the ``learn`` extra); reading a trained model does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from extractors.actors import find_mentions
+from extractors.learned import MODEL_FORMAT, NONE, features, tokens
+from extractors.phrases import normalise
+from extractors.records import Story
+from extractors.sentences import Sentence
+
+EXAMPLES_FOLDER = "examples"
+# Below this, a guess is left alone; at OVERRULE it replaces the label of a cue the rules read
+# bare, at OVERRULE_QUALIFIED one they read with a negation or hedge. All chosen on the
+# held-out set (bench/stance.py), never on the sealed one.
+MIN_PROBABILITY = 0.5
+OVERRULE = 0.9
+OVERRULE_QUALIFIED = 0.98
+# Features seen in fewer examples than this teach nothing that carries over.
+MIN_EXAMPLES_PER_FEATURE = 2
+
+
+class TrainingError(ValueError):
+    """The examples cannot be used to train a model."""
+
+
+def load_examples(paths: Iterable[Path], story: Story) -> list[dict[str, Any]]:
+    """The labelled cases of each YAML file, checked against the story: every error names its
+    file and case."""
+    actors = {a.id for a in story.actors}
+    labels = {i.id: i.labels for i in story.issues}
+    cases: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise TrainingError(f"{path}: cannot read examples ({exc})") from None
+        listed = doc.get("cases") if isinstance(doc, dict) else None
+        if not isinstance(listed, list):
+            raise TrainingError(f"{path}: needs a list under 'cases'")
+        for n, case in enumerate(listed, 1):
+            where = f"{path}: case {case.get('id', n) if isinstance(case, dict) else n}"
+            if (
+                not isinstance(case, dict)
+                or not isinstance(case.get("text"), str)
+                or not case["text"].strip()
+            ):
+                raise TrainingError(f"{where} needs a text")
+            expect = case.get("expect") or []
+            if not isinstance(expect, list):
+                raise TrainingError(f"{where}: expect must be a list")
+            for expected in expect:
+                if not isinstance(expected, dict) or not {"actor", "issue", "stance"} <= expected.keys():
+                    raise TrainingError(f"{where}: expect needs actor, issue and stance")
+                actor, issue, stance = (expected[k] for k in ("actor", "issue", "stance"))
+                if not isinstance(issue, str) or issue not in labels:
+                    raise TrainingError(f"{where}: no issue {issue!r} in the story")
+                if not isinstance(stance, str) or stance not in labels[issue]:
+                    raise TrainingError(f"{where}: issue {issue!r} has no label {stance!r}")
+                if not isinstance(actor, str) or actor not in actors:
+                    raise TrainingError(f"{where}: no actor {actor!r} in the story")
+        cases.extend(listed)
+    if not cases:
+        raise TrainingError("no examples to learn from: add labelled sentences to examples/*.yaml")
+    return cases
+
+
+def example_files(folder: Path) -> list[Path]:
+    """The story's example files, in name order."""
+    return sorted((folder / EXAMPLES_FOLDER).glob("*.yaml"))
+
+
+def train(
+    story: Story, cases: list[dict[str, Any]], regularisation: float = 2.0, balanced: bool = False
+) -> dict[str, Any]:
+    """A model for each of the story's issues, as the JSON document ``parse_model`` reads.
+
+    ``cases`` come from :func:`load_examples`, which has checked them against the story.
+    """
+    try:
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        raise TrainingError("training needs scikit-learn: pip install 'storywatch[learn]'") from None
+    actors = {a.id: a for a in story.actors}
+    rows = []
+    for case in cases:
+        text = case["text"]
+        published = case.get("published")
+        when = datetime.combine(published, clock(12), tzinfo=UTC) if isinstance(published, date) else None
+        sentence = Sentence(0, 0, len(text), text)
+        mentions = find_mentions(text, [sentence], story.actors, when)
+        rows.append(features(tokens(normalise(text), 0, len(text), mentions, actors)))
+    seen: dict[str, int] = {}
+    for row in rows:
+        for name in row:
+            seen[name] = seen.get(name, 0) + 1
+    rows = [{k: v for k, v in row.items() if seen[k] >= MIN_EXAMPLES_PER_FEATURE} for row in rows]
+    vectorizer = DictVectorizer()
+    matrix = vectorizer.fit_transform(rows)
+    names = vectorizer.get_feature_names_out()
+    issues: dict[str, Any] = {}
+    for issue in story.issues:
+        target = [_label(case, issue.id, issue.labels) for case in cases]
+        if len(set(target)) < 2:
+            continue  # nothing to tell apart for this issue
+        model = LogisticRegression(
+            C=regularisation, max_iter=5000, class_weight="balanced" if balanced else None
+        )
+        model.fit(matrix, target)
+        classes = [str(c) for c in model.classes_]
+        coef = model.coef_ if len(classes) > 2 else _binary(model.coef_)
+        intercept = model.intercept_ if len(classes) > 2 else _binary_intercept(model.intercept_)
+        weights = {
+            str(name): [round(float(coef[k][j]), 4) for k in range(len(classes))]
+            for j, name in enumerate(names)
+            if any(abs(coef[k][j]) >= 1e-4 for k in range(len(classes)))
+        }
+        issues[issue.id] = {
+            "classes": classes,
+            "intercept": [round(float(x), 4) for x in intercept],
+            "weights": weights,
+            "examples": {label: target.count(label) for label in classes},
+        }
+    if not issues:
+        raise TrainingError("the examples state no stance to learn from")
+    return {
+        "format": MODEL_FORMAT,
+        "story": story.id,
+        "examples": len(cases),
+        "min_probability": MIN_PROBABILITY,
+        "overrule": OVERRULE,
+        "overrule_qualified": OVERRULE_QUALIFIED,
+        "issues": issues,
+    }
+
+
+def _label(case: dict[str, Any], issue_id: str, order: tuple[str, ...]) -> str:
+    """The label a case gives the issue: the most frequent, ties in the issue's label order."""
+    labels = [e["stance"] for e in case.get("expect") or [] if e["issue"] == issue_id]
+    if not labels:
+        return NONE
+    return min(set(labels), key=lambda label: (-labels.count(label), order.index(label)))
+
+
+def _binary(coef: Any) -> list[list[float]]:
+    # Two classes: scikit-learn keeps one row for the second class; softmax needs both.
+    return [[-w / 2 for w in coef[0]], [w / 2 for w in coef[0]]]
+
+
+def _binary_intercept(intercept: Any) -> list[float]:
+    return [-intercept[0] / 2, intercept[0] / 2]

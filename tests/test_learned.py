@@ -1,0 +1,204 @@
+"""A story's learned stance model: trained by `storywatch learn` from labelled examples, it
+reads the sentences the rules find no cue in, and says so in what it records."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from extractors.learned import MODEL_FILE, features, tokens
+from extractors.phrases import normalise
+from extractors.stance import tag_article
+from extractors.story import StoryError, load_story
+from tests.conftest import SEED_STORY
+
+pytest.importorskip("sklearn")  # installed with the dev tools and the 'learn' extra
+
+WHEN = datetime(2025, 3, 10, tzinfo=UTC)
+# A turn of phrase the rules have no cue for.
+NEW = "Emmanuel Macron gave a firm thumbs-up to a European contingent for Ukraine on Monday."
+
+
+def examples() -> list[dict]:
+    """Labelled sentences that teach the thumbs-up idiom, and what is not a stance."""
+    cases = []
+    holders = [("Keir Starmer", "starmer"), ("Friedrich Merz", "germany"), ("Volodymyr Zelensky", "zelensky")]
+    for n, (name, actor) in enumerate(holders * 3):
+        cases.append({
+            "id": f"up{n}", "text": f"{name} gave a thumbs-up to a peacekeeping contingent for Ukraine.",
+            "published": "2025-03-02",
+            "expect": [{"actor": actor, "issue": "troops-in-ukraine", "stance": "support"}],
+        })  # fmt: skip
+        cases.append({
+            "id": f"down{n}", "text": f"{name} gave a thumbs-down to a peacekeeping contingent for Ukraine.",
+            "published": "2025-03-02",
+            "expect": [{"actor": actor, "issue": "troops-in-ukraine", "stance": "oppose"}],
+        })  # fmt: skip
+        cases.append({
+            "id": f"none{n}", "text": f"{name} met the contingent's commanders in Ukraine on a rainy day.",
+            "published": "2025-03-02", "expect": [],
+        })  # fmt: skip
+    return cases
+
+
+@pytest.fixture
+def story_folder(tmp_path: Path) -> Path:
+    """A copy of the seed story without its trained model."""
+    folder = tmp_path / "story"
+    shutil.copytree(SEED_STORY, folder)
+    (folder / MODEL_FILE).unlink(missing_ok=True)
+    shutil.rmtree(folder / "examples", ignore_errors=True)
+    return folder
+
+
+def test_learn_trains_a_model_that_reads_what_the_rules_miss(cli, story_folder: Path):
+    before = load_story(story_folder)
+    assert tag_article(NEW, before, WHEN).observations == ()
+    (story_folder / "examples").mkdir()
+    (story_folder / "examples" / "idioms.yaml").write_text(yaml.safe_dump({"cases": examples()}))
+
+    learned = cli("learn", "--story", str(story_folder))
+    assert learned.returncode == 0, learned.stderr
+    assert "Trained on 27 examples from 1 files" in learned.stdout
+    after = load_story(story_folder)
+    assert after.model is not None and after.fingerprint != before.fingerprint
+    [seen] = tag_article(NEW, after, WHEN).observations
+    assert (seen.actor_id, seen.issue_id, seen.stance) == ("macron", "troops-in-ukraine", "support")
+    assert seen.qualifiers == ("learned",) and seen.evidence == NEW
+    assert seen.confidence < 0.9  # a guess weighs less than a rule's reading of the same words
+    # The rules still come first: where they read a sentence, the model adds nothing.
+    ruled = "Emmanuel Macron ruled out sending French troops to Ukraine."
+    assert [(o.stance, o.cue, o.qualifiers) for o in tag_article(ruled, after, WHEN).observations] == [
+        ("oppose", "ruled out", ())
+    ]
+
+
+def test_examples_with_an_unknown_label_are_refused_by_name(cli, story_folder: Path):
+    (story_folder / "examples").mkdir()
+    bad = examples()
+    bad[0]["expect"][0]["stance"] = "enthusiastic"
+    (story_folder / "examples" / "bad.yaml").write_text(yaml.safe_dump({"cases": bad}))
+    refused = cli("learn", "--story", str(story_folder))
+    assert refused.returncode == 3
+    assert "troops-in-ukraine" in refused.stderr and "enthusiastic" in refused.stderr
+    assert not (story_folder / MODEL_FILE).exists()
+
+
+def test_a_broken_model_file_is_a_story_error_naming_it(story_folder: Path):
+    (story_folder / MODEL_FILE).write_text('{"format": 1, "issues": {"troops-in-ukraine": ')
+    with pytest.raises(StoryError, match=str(story_folder / MODEL_FILE)):
+        load_story(story_folder)
+
+
+def test_features_see_sides_not_names_and_mark_negated_words():
+    story = load_story(SEED_STORY)
+    text = "The Kremlin will not accept troops, Lavrov said."
+    from extractors.actors import find_mentions
+    from extractors.sentences import split_sentences
+
+    mentions = find_mentions(text, split_sentences(text), story.actors)
+    words = tokens(normalise(text), 0, len(text), mentions, {a.id: a for a in story.actors})
+    assert [w.text for w in words] == ["_russia_", "will", "not", "accept", "troops", "_russia_", "said"]
+    feats = features(words)
+    assert feats["w=_russia_"] == 2 and feats["n=accept"] == 1 and feats["n=will"] == 0
+
+
+def test_an_examples_file_that_is_not_a_list_of_cases_is_named(cli, story_folder: Path):
+    (story_folder / "examples").mkdir()
+    (story_folder / "examples" / "notes.yaml").write_text("just: some notes\n")
+    refused = cli("learn", "--story", str(story_folder))
+    assert refused.returncode == 3
+    assert "notes.yaml" in refused.stderr and "cases" in refused.stderr
+
+
+def handmade(folder: Path, weight: float, **limits: float) -> None:
+    """A model that reads the word "thumbs" as opposition to troops, as sure as ``weight`` makes it."""
+    doc = {
+        "format": 1, "story": "uk-troops-ukraine", "examples": 1, "trained_on": ["by hand"],
+        "min_probability": 0.5, "overrule": 0.9, "overrule_qualified": 0.98, **limits,
+        "issues": {"troops-in-ukraine": {
+            "classes": ["none", "oppose", "support"], "intercept": [0.0, 0.0, 0.0],
+            "weights": {"w=thumbs": [0.0, weight, 0.0]},
+        }},
+    }  # fmt: skip
+    (folder / MODEL_FILE).write_text(json.dumps(doc))
+
+
+def test_a_sure_model_overrules_a_bare_cue_but_hardly_a_qualified_one(story_folder: Path):
+    handmade(story_folder, weight=4.0)  # p(oppose) = e^4 / (e^4 + 2) = 0.965
+    story = load_story(story_folder)
+    bare = "Starmer will send troops to Ukraine, thumbs down."
+    [seen] = tag_article(bare, story, WHEN).observations
+    assert (seen.stance, seen.cue, seen.qualifiers) == ("oppose", "send troops", ("learned",))
+    [ruled] = tag_article(bare, load_story(story_folder, with_model=False), WHEN).observations
+    # The rules' confidence, times the model's probability and the weight of a learned reading.
+    assert seen.confidence == pytest.approx(ruled.confidence * 0.965 * 0.8, abs=0.01)
+    # "might" is a hedge the rules saw: 0.965 is not enough to overrule their reading.
+    hedged = "Starmer might send troops to Ukraine, thumbs down."
+    assert [(o.stance, o.qualifiers) for o in tag_article(hedged, story, WHEN).observations] == [
+        ("noncommittal", ("hedged",))
+    ]
+    handmade(story_folder, weight=8.0)  # 0.9993
+    sure = load_story(story_folder)
+    assert [o.stance for o in tag_article(hedged, sure, WHEN).observations] == ["oppose"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param({"intercept": [float("nan"), 0.0, 0.0]}, "NaN is not a number", id="nan"),
+        pytest.param({"intercept": [1e400, 0.0, 0.0]}, "not a finite number", id="infinite"),
+        pytest.param({"classes": ["none", "none", "support"]}, "disagree", id="duplicate-class"),
+        pytest.param({"classes": ["none", "oppose", "yes-please"]}, "yes-please", id="unknown-label"),
+    ],
+)
+def test_a_model_that_does_not_fit_the_story_is_refused_by_name(
+    story_folder: Path, change: dict, message: str
+):
+    handmade(story_folder, weight=4.0)
+    doc = json.loads((story_folder / MODEL_FILE).read_text())
+    doc["issues"]["troops-in-ukraine"].update(change)
+    (story_folder / MODEL_FILE).write_text(json.dumps(doc).replace("Infinity", "1e400"))
+    with pytest.raises(StoryError, match=message):
+        load_story(story_folder)
+
+
+def test_a_model_for_another_story_or_with_bad_limits_is_refused(story_folder: Path):
+    handmade(story_folder, weight=4.0, min_probability=float("nan"))
+    with pytest.raises(StoryError, match="not a number"):
+        load_story(story_folder)
+    handmade(story_folder, weight=4.0, overrule=1.5)
+    with pytest.raises(StoryError, match="at most 1"):
+        load_story(story_folder)
+    handmade(story_folder, weight=4.0)
+    doc = json.loads((story_folder / MODEL_FILE).read_text())
+    (story_folder / MODEL_FILE).write_text(json.dumps({**doc, "story": "another-story"}))
+    with pytest.raises(StoryError, match="another-story"):
+        load_story(story_folder)
+
+
+def test_a_contraction_is_a_negation():
+    story = load_story(SEED_STORY)
+    text = "Russia won't accept troops."
+    words = tokens(normalise(text), 0, len(text), [], {a.id: a for a in story.actors})
+    assert [w.text for w in words] == ["russia", "won't", "accept", "troops"]
+    assert features(words)["n=accept"] == 1
+
+
+def test_examples_that_name_an_unknown_issue_or_actor_are_refused_by_file_and_case(cli, story_folder: Path):
+    (story_folder / "examples").mkdir()
+    cases = examples()
+    cases[3]["expect"] = [{"actor": "starmer", "issue": "troops-in-ukrain", "stance": "support"}]
+    (story_folder / "examples" / "typo.yaml").write_text(yaml.safe_dump({"cases": cases}))
+    refused = cli("learn", "--story", str(story_folder))
+    assert refused.returncode == 3
+    assert (
+        "typo.yaml" in refused.stderr
+        and f"case {cases[3]['id']}:" in refused.stderr
+        and "troops-in-ukrain" in refused.stderr
+    )
