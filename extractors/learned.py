@@ -19,6 +19,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from extractors.records import Actor, Mention
@@ -73,6 +74,20 @@ class StanceModel:
     min_probability: float  # a guess below this is left alone
     overrule: float  # at or above this, a guess overrules the label the rules gave
     overrule_qualified: float  # ... and this, a label the rules gave after a negation or hedge
+
+    @cached_property
+    def _joint(self) -> tuple[tuple[str, ...], dict[str, tuple[float, ...]]]:
+        """Every issue's weights side by side: one look-up per feature reads all issues."""
+        order = tuple(self.issues)
+        widths = [len(self.issues[i].classes) for i in order]
+        table: dict[str, list[float]] = {}
+        offset = 0
+        for issue_id, width in zip(order, widths, strict=True):
+            for name, weights in self.issues[issue_id].weights.items():
+                row = table.setdefault(name, [0.0] * sum(widths))
+                row[offset : offset + width] = weights
+            offset += width
+        return order, {name: tuple(row) for name, row in table.items()}
 
 
 @dataclass(frozen=True)
@@ -138,16 +153,40 @@ def read(norm: str, start: int, end: int, mentions: list[Mention], actors: dict[
     return Reading(words, features(words))
 
 
+def guesses(model: StanceModel, reading: Reading) -> dict[str, Guess | None]:
+    """:func:`guess` for every issue of the model, reading the sentence's features once."""
+    if not reading.words:
+        return dict.fromkeys(model.issues)
+    order, table = model._joint
+    scores = [x for issue_id in order for x in model.issues[issue_id].intercept]
+    for name, count in reading.features.items():
+        weights = table.get(name)
+        if weights is not None:
+            scores = [s + w * count for s, w in zip(scores, weights, strict=True)]
+    found: dict[str, Guess | None] = {}
+    offset = 0
+    for issue_id in order:
+        issue_model = model.issues[issue_id]
+        width = len(issue_model.classes)
+        found[issue_id] = _best(issue_model, reading, tuple(scores[offset : offset + width]))
+        offset += width
+    return found
+
+
 def guess(model: IssueModel, reading: Reading) -> Guess | None:
     """The most probable label other than ``none`` if it beats ``none``, else None."""
     if not reading.words:
         return None
-    scores = list(model.intercept)
+    scores = model.intercept
+    table = model.weights
     for name, count in reading.features.items():
-        weights = model.weights.get(name)
+        weights = table.get(name)
         if weights is not None:
-            for k, w in enumerate(weights):
-                scores[k] += w * count
+            scores = tuple(s + w * count for s, w in zip(scores, weights, strict=True))
+    return _best(model, reading, scores)
+
+
+def _best(model: IssueModel, reading: Reading, scores: tuple[float, ...]) -> Guess:
     labels = [k for k, c in enumerate(model.classes) if c != NONE]
     top = max(labels, key=scores.__getitem__)
     peak = max(scores)

@@ -31,7 +31,7 @@ from extractors.attribution import (
     open_quotes,
 )
 from extractors.candidates import find_candidates
-from extractors.learned import Guess, Reading, StanceModel, guess, read
+from extractors.learned import Guess, guesses, read
 from extractors.phrases import alternation, exact_pattern, names_pattern, normalise, terms_pattern
 from extractors.records import (
     Actor,
@@ -143,6 +143,7 @@ def _observe(
         own = by_sentence.get(sentence.index, [])
         around = frames(norm, sentence, own) + ([quoted] if quoted is not None else [])
         reading = read(norm, sentence.start, sentence.end, present, actors) if story.model else None
+        second = guesses(story.model, reading) if story.model and reading else {}
         stated: set[str] = set()  # issues the rules found a stance on in this sentence
         for issue in story.issues:
             if not topics[issue.id]:
@@ -179,11 +180,11 @@ def _observe(
                 if story.model is not None:
                     # A sure model overrules a bare cue's label (not its holder): negations and
                     # hedges the cue lists do not know ("declines to promise a backstop").
-                    second = _second_opinion(story.model, issue, reading)
+                    opinion = second.get(issue.id)
                     # A negation or hedge the rules did see is overruled only by a near-certain guess.
                     bar = story.model.overrule_qualified if qualifiers else story.model.overrule
-                    if second and second.label != label and second.probability >= bar:
-                        label, qualifiers, certainty = second.label, ("learned",), second.probability
+                    if opinion and opinion.label != label and opinion.probability >= bar:
+                        label, qualifiers, certainty = opinion.label, ("learned",), opinion.probability
                 for holder in holders:
                     held.add(holder.mention.actor_id)
                     observations.append(
@@ -203,15 +204,10 @@ def _observe(
             unstated = [i for i in story.issues if i.id not in stated]
             observations.extend(
                 _learned(
-                    norm, sentence, present, story, unstated, reading, around, actors, weight, version, part
+                    norm, sentence, present, story, unstated, second, around, actors, weight, version, part
                 )
             )
     return observations
-
-
-def _second_opinion(model: StanceModel, issue: Issue, reading: Reading | None) -> Guess | None:
-    issue_model = model.issues.get(issue.id)
-    return guess(issue_model, reading) if issue_model is not None and reading is not None else None
 
 
 def _learned(
@@ -220,7 +216,7 @@ def _learned(
     present: list[Mention],
     story: Story,
     issues: list[Issue],
-    reading: Reading | None,
+    second: dict[str, Guess | None],
     around: list[Frame],
     actors: dict[str, Actor],
     weight: float,
@@ -231,7 +227,7 @@ def _learned(
     model = story.model
     found = []
     for issue in issues:
-        guessed = _second_opinion(model, issue, reading)
+        guessed = second.get(issue.id)
         if guessed is None or guessed.probability < model.min_probability:
             continue
         anchor = guessed.anchor
