@@ -164,6 +164,7 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="print every case the tagger gets wrong")
     args = parser.parse_args()
     story = load_story(args.story)
+    rules = load_story(args.story, with_model=False)
     if story.model is not None:
         print(
             f"The story's learned model reads what the rules find no cue in: {story.model.examples} examples "
@@ -183,6 +184,13 @@ def main() -> None:
         print(f"== {name}: {path.relative_to(ROOT)}")
         # The sealed set's cases are never printed: reading them would unseal it.
         print_report(evaluate(load_cases(path), story), args.errors and "sealed" not in name)
+        if story.model is not None:
+            alone = evaluate(load_cases(path), rules)
+            print(
+                f"the rules alone:    attribution F1 {alone.attribution.f1:.3f}  "
+                f"(P {alone.attribution.precision:.3f}  R {alone.attribution.recall:.3f})  "
+                f"stance macro-F1 {alone.macro_f1:.3f}"
+            )
         print()
     rel, rel_errors = relevance_scores(story)
     print(f"relevance           P {rel.precision:.3f}  R {rel.recall:.3f}  F1 {rel.f1:.3f}")
