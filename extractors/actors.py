@@ -42,7 +42,11 @@ def surface_forms(actors: tuple[Actor, ...], when: date | None) -> dict[str, tup
                 title = role.title[4:] if role.title.startswith("the ") else role.title
                 forms.setdefault(name_key(f"the {title}"), (actor.id, "role"))
                 forms.setdefault(name_key(f"the {_lower_title(title)}"), (actor.id, "role"))
-                forms.setdefault(name_key(f"the {_lower_title(title, first=True)}"), (actor.id, "role"))
+                # All in lower case ("the prime minister") it may be anyone's: only once the
+                # actor has been named in the article.
+                forms.setdefault(
+                    name_key(f"the {_lower_title(title, first=True)}"), (actor.id, "role-after-name")
+                )
         for alias in actor.aliases:
             forms[name_key(alias)] = (actor.id, "alias")
         forms[name_key(actor.name)] = (actor.id, "name")
@@ -95,8 +99,9 @@ def find_mentions(
             if name not in forms:
                 name = name[:-2]  # a possessive: "Starmer's"
             actor_id, how = forms[name]
-            if how == "short" and actor_id not in introduced:
+            if how in ("short", "role-after-name") and actor_id not in introduced:
                 continue
+            how = "role" if how == "role-after-name" else how
             if _inside_longer_name(norm, match.start()):
                 continue  # "Reform UK": another name that contains this one
             introduced.add(actor_id)

@@ -148,7 +148,7 @@ def frames(norm: str, sentence: Sentence, mentions: list[Mention]) -> list[Frame
         if (
             after
             and _COMMA_VERB.match(norm, mention.end)
-            and not _COMMA_BEFORE.search(norm, sentence.start, mention.start)
+            and not _COMMA_BEFORE.search(norm, max(sentence.start, mention.start - 3), mention.start)
         ):
             after = None  # "Macron, standing next to Zelensky and Starmer, said": Macron speaks
         if after:
@@ -156,7 +156,7 @@ def frames(norm: str, sentence: Sentence, mentions: list[Mention]) -> list[Frame
                 continue  # "troops from Britain said" names who, not who speaks
             # The reported words follow the verb, or came before it ("..., Lavrov said." or
             # "..., Starmer wrote in a newspaper article").
-            tail = norm[after.end() : sentence.end].strip(" ,.:")
+            tail = norm[after.end() : min(sentence.end, after.end() + 100)].strip(" ,.:")
             if len(tail.split()) >= 3 and not _ADVERBIAL.match(tail):
                 found.append(Frame(after.end(), sentence.end, mention))
             else:
@@ -210,6 +210,7 @@ def open_quotes(norm: str, sentences: list[Sentence], mentions: list[Mention]) -
     for sentence in sentences:
         if speaker is not None and (
             run >= QUOTE_REACH
+            or sentence.end - sentence.start > MAX_QUOTED_CHARS
             or "\n" in norm[previous_end : sentence.start]
             or _speaks(norm, sentence, by_sentence)
         ):
@@ -233,23 +234,47 @@ def open_quotes(norm: str, sentences: list[Sentence], mentions: list[Mention]) -
 
 
 _QUOTE_MARKS = re.compile(r"[\"“”]")
-# How many sentences after its first a quotation may run on.
+# How many sentences after its first a quotation may run on, and how long each may be.
 QUOTE_REACH = 3
+MAX_QUOTED_CHARS = 1500
 
 
 def _speaks(norm: str, sentence: Sentence, by_sentence: dict[int, list[Mention]]) -> bool:
     """Whether one of the sentence's own actors speaks in it ("..., Starmer said.")."""
     own = by_sentence.get(sentence.index, [])
-    return any(f.speaker is not None for f in frames(norm, sentence, own))
+    return any(f.speaker is not None for f in frames(norm, sentence, own[:MAX_SPEAKERS]))
+
+
+# Past this many names, a sentence is a list, not speech: how many are checked for a speaker.
+MAX_SPEAKERS = 12
 
 
 # A speaker named after the words, at the end of the sentence, and perhaps a source's name
 # after a headline ("..., Herbst says Novyny.LIVE").
 _TRAILING_SPEAKER = re.compile(
-    rf",\s+((?:[\w'’.-]+\s+){{1,5}}?)(?:has\s+|have\s+)?{_VERB}"
+    r",\s+((?:[\w'’.-]+\s+){1,5}?)(?:has\s+|have\s+)?"
+    r"(?:said|says|told\s+\w+|tells\s+\w+|added|adds|wrote|writes|noted|argued|argues|insisted|stressed)"
     r"(?:\s+(?:on|in|at|to)\s+[\w-]+)*\s*[.\"”'’]*(?:\s+\S+)?\s*$"
 )
-_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you", "who", "which"})
+# Not a speaker's first word: a pronoun stands for one named before, "as he has said" or
+# "a move critics dismissed" qualify what went before.
+_PRONOUNS = frozenset(
+    {"he", "she", "they", "it", "we", "i", "you", "who", "which", "as", "a", "an", "this", "that", "what"}
+)
+
+
+# The second speaker opens what the first reports ("Zelensky said (that) Trump told him"), or
+# one of its "that" clauses ("Zelensky said Ukraine wanted ... and that Trump said ...").
+_OPENS_REPORT = re.compile(r"[\s,:]*(?:that\s+)?")
+_THAT_CLAUSE = re.compile(r"\bthat\s+(?:the\s+)?(?:[A-Z][\w.'-]*\s+){0,3}$")
+
+
+def _relays(norm: str, report_start: int, speaker_start: int) -> bool:
+    """Whether the speaker at ``speaker_start`` is the subject of words reported from ``report_start``."""
+    return bool(
+        _OPENS_REPORT.fullmatch(norm, report_start, speaker_start)
+        or _THAT_CLAUSE.search(norm, max(report_start, speaker_start - 40), speaker_start)
+    )
 
 
 def _quote_speaker(
@@ -272,6 +297,8 @@ def _quote_speaker(
     joined = _AND_SAID.search(norm, max(sentence.start, start - 40), start)
     if joined is not None:
         clause = clause_start(norm, sentence.start, joined.start())
+        # "After meeting Trump, Starmer returned to London and said": after the opening phrase.
+        clause = max(clause, norm.rfind(",", clause, joined.start()) + 1)
         free = [
             m
             for m in mentions
@@ -354,6 +381,7 @@ def find_holders(
                 for f in inside
                 if f.speaker is not None
                 and f.start <= speaker.start < f.end
+                and _relays(norm, f.start, _phrase_start(norm, speaker, mentions))
                 and not _same_side(f.speaker.actor_id, speaker.actor_id, actors)
             ),
             None,
@@ -438,9 +466,20 @@ _ASKED = re.compile(
 
 
 def _asked(norm: str, start: int, cue_start: int) -> bool:
-    """Whether the cue stands inside a reported question ("was asked whether he offered ...")."""
+    """Whether the cue stands inside a reported question ("was asked whether he offered ..."),
+    which ends at a comma, a new clause or an answer ("... and replied that ...")."""
     found = list(_ASKED.finditer(norm, start, cue_start))
-    return bool(found) and "," not in norm[found[-1].end() : cue_start]
+    if not found:
+        return False
+    rest = found[-1].end()
+    return (
+        "," not in norm[rest:cue_start]
+        and not _CLAUSE_BREAK.search(norm, rest, cue_start)
+        and not _ANSWERED.search(norm, rest, cue_start)
+    )
+
+
+_ANSWERED = re.compile(rf"\band\s+(?:(?:he|she|it|they)\s+)?(?:{SPEECH_VERBS}|replied|answered)\b")
 
 
 def _clause_end(norm: str, start: int, end: int) -> int:

@@ -137,7 +137,7 @@ def _observe(
             # capitals ("ZELENSKYY CLAIMS TRUMP SAID ...") names cannot be told from words.
             continue
         topics = {i.id: _topic_spans(norm, sentence, i) for i in story.issues}
-        on_topic = any(topics.values()) or (story.model is not None)
+        on_topic = any(topics.values()) or (story.model is not None and _story_words(norm, sentence, story))
         if not on_topic or _deployment_elsewhere(norm, sentence, topics, story.relevance):
             continue
         own = by_sentence.get(sentence.index, [])
@@ -150,6 +150,7 @@ def _observe(
                 continue
             held: set[str] = set()
             clauses_used: set[int] = set()
+            readings = []
             for cue, label in _cues(norm, sentence, issue):
                 clause = clause_start(norm, sentence.start, cue.start())
                 if clause in clauses_used or not _topic_in_clause(
@@ -175,31 +176,35 @@ def _observe(
                     continue
                 clauses_used.add(clause)
                 stated.add(issue.id)
-                label, qualifiers = _qualify(norm, sentence, cue, label, issue)
+                held.update(h.mention.actor_id for h in holders)
+                readings.append((cue, label, *_qualify(norm, sentence, cue, label, issue), holders))
+            # A sure model overrules a bare cue's label (not its holder): negations and hedges
+            # the cue lists do not know ("declines to promise a backstop"); but not where others
+            # hold positions of their own ("Britain stands ready ..., but Germany rejects ...").
+            voices = {h.mention.actor_id for *_, holders in readings for h in holders}
+            opinion = second.get(issue.id) if len(voices) == 1 else None
+            for cue, said, label, qualifiers, holders in readings:
                 certainty = 1.0
-                if story.model is not None:
-                    # A sure model overrules a bare cue's label (not its holder): negations and
-                    # hedges the cue lists do not know ("declines to promise a backstop").
-                    opinion = second.get(issue.id)
+                # A cue that holds back ("reluctance", "evasive") says so itself: no guess makes it firm.
+                if opinion is not None and opinion.label != label and said not in issue.softened.values():
                     # A negation or hedge the rules did see is overruled only by a near-certain guess.
                     bar = story.model.overrule_qualified if qualifiers else story.model.overrule
-                    if opinion and opinion.label != label and opinion.probability >= bar:
+                    if opinion.probability >= bar:
                         label, qualifiers, certainty = opinion.label, ("learned",), opinion.probability
-                for holder in holders:
-                    held.add(holder.mention.actor_id)
-                    observations.append(
-                        _observation(
-                            holder,
-                            issue,
-                            label,
-                            qualifiers,
-                            weight * certainty,
-                            sentence,
-                            cue.group(),
-                            version,
-                            part,
-                        )
+                observations.extend(
+                    _observation(
+                        holder,
+                        issue,
+                        label,
+                        qualifiers,
+                        weight * certainty,
+                        sentence,
+                        cue.group(),
+                        version,
+                        part,
                     )
+                    for holder in holders
+                )
         if story.model is not None:
             unstated = [i for i in story.issues if i.id not in stated]
             observations.extend(
@@ -208,6 +213,23 @@ def _observe(
                 )
             )
     return observations
+
+
+def _story_words(norm: str, sentence: Sentence, story: Story) -> bool:
+    """Whether a sentence uses the story's words: its relevance terms past the places, its
+    issues' topics, or what its issues' verbs act on ("boots", "backstop"). Without them a
+    guess is not about the story ("Putin said Russia would never accept NATO membership")."""
+    key = (story.id, story.fingerprint, story.relevance.require_all)
+    pattern = _STORY_WORDS.get(key)
+    if pattern is None:
+        words = [t for group in story.relevance.require_all[1:] for t in group] + list(story.relevance.any_of)
+        words += [w for issue in story.issues for w in (*issue.objects, *issue.topic)]
+        pattern = terms_pattern(tuple(dict.fromkeys(words))) or re.compile(r"(?!)")
+        _STORY_WORDS[key] = pattern
+    return pattern.search(norm, sentence.start, sentence.end) is not None
+
+
+_STORY_WORDS: dict[tuple, re.Pattern[str]] = {}
 
 
 def _learned(
@@ -318,19 +340,17 @@ def _elsewhere(norm: str, start: int, end: int, rules: Relevance) -> bool:
     """Whether the words after a cue send it somewhere the story is not ("troops to Estonia"):
     a capitalised place after "to" or "in" that is not one of the story's places (its first
     relevance group)."""
-    if _NEIGHBOURS.match(norm, start, end):
-        return True  # "deploy forces to neighbouring NATO territory" is not in Ukraine
     found = _DESTINATION.match(norm, start, end)
-    if found is None or not rules.require_all:
-        return False
-    place = found.group(1)
-    story_places = terms_pattern(rules.require_all[0])
-    named = names_pattern(rules.names) if rules.names else None
-    return not (
-        place in _NOT_PLACES
-        or (story_places and story_places.fullmatch(place))
-        or (named and named.fullmatch(place))
-    )
+    if found is not None and rules.require_all:
+        place = found.group(1)
+        story_places = terms_pattern(rules.require_all[0])
+        named = names_pattern(rules.names) if rules.names else None
+        if story_places and story_places.fullmatch(place):
+            return False  # "to Ukraine to deter attacks on neighbouring countries"
+        if not (place in _NOT_PLACES or (named and named.fullmatch(place))):
+            return True
+    # "deploy forces to neighbouring NATO territory" is not in Ukraine
+    return _NEIGHBOURS.match(norm, start, end) is not None
 
 
 def _deployment_elsewhere(
@@ -499,11 +519,21 @@ def _just_before(norm: str, sentence_start: int, cue_start: int, phrases: tuple[
         return False
     # Searched in place, not in a slice: the slice would hide "K" and let "Knot" read as "not".
     found = list(pattern.finditer(norm, max(sentence_start, cue_start - WINDOW_CHARS), cue_start))
-    between = norm[found[-1].end() : cue_start] if found else ""
-    # Not across a clause: "Whether or not Washington helps, Germany has ruled out ..." is no negation.
-    return bool(found) and len(between.split()) <= QUALIFIER_WINDOW_WORDS and not _CLAUSE_MARK.search(between)
+    for qualifier in reversed(found):
+        between = norm[qualifier.end() : cue_start]
+        if norm[max(sentence_start, qualifier.start() - 2) : qualifier.start()].strip() == ",":
+            between = re.sub(
+                r"^\s*,", " ", between
+            )  # the qualifier is the aside: "could, in principle, send"
+        # An aside between commas stands apart ("will not, however, send"); a lone comma ends the
+        # clause ("Whether or not Washington helps, Germany has ruled out ..." is no negation).
+        between = _ASIDE.sub(" ", between)
+        if len(between.split()) <= QUALIFIER_WINDOW_WORDS and not _CLAUSE_MARK.search(between):
+            return True
+    return False
 
 
+_ASIDE = re.compile(r",[^,;:]{1,40},")
 _CLAUSE_MARK = re.compile(r"[,;:]")
 
 

@@ -85,7 +85,7 @@ def example_files(folder: Path) -> list[Path]:
 
 
 def train(
-    story: Story, cases: list[dict[str, Any]], regularisation: float = 2.0, balanced: bool = False
+    story: Story, cases: list[dict[str, Any]], regularisation: float = 1.0, balanced: bool = False
 ) -> dict[str, Any]:
     """A model for each of the story's issues, as the JSON document ``parse_model`` reads.
 

@@ -497,6 +497,14 @@ def test_words_passed_on_by_someone_else_are_their_claim(rules: Story) -> None:
     relayed = "Zelensky said that Trump told him the United States would offer security guarantees."
     [seen] = tag_article(relayed, rules, IN_2025).observations
     assert (seen.actor_id, seen.attribution, seen.claimed_by) == ("trump", "claim", "zelensky")
+    # ...also in a second "that" clause of what the first speaker reports.
+    second = (
+        "Zelensky wrote that Ukraine wanted long security guarantees and that President Donald Trump said "
+        "the United States would offer security guarantees."
+    )
+    assert [
+        (o.actor_id, o.attribution, o.claimed_by) for o in tag_article(second, rules, IN_2025).observations
+    ] == [("trump", "claim", "zelensky")]
     trailing = "Russia will never accept foreign troops in Ukraine, analysts said."
     [said] = tag_article(trailing, rules, IN_2025).observations
     assert (said.actor_id, said.attribution, said.claimed_by) == ("russia", "claim", "others")
@@ -518,3 +526,70 @@ def test_a_leader_named_after_a_preposition_and_a_title_is_no_subject(rules: Sto
 def test_troops_for_neighbouring_territory_are_not_troops_in_ukraine(rules: Story) -> None:
     text = "Germany could deploy forces to neighbouring NATO territory after a ceasefire in Ukraine."
     assert stances(text, rules) == set()
+
+
+def test_the_prime_minister_in_lower_case_is_starmer_only_once_he_is_named(rules: Story) -> None:
+    italy = "Giorgia Meloni spoke in Rome. Italy will not send troops to Ukraine, the prime minister said."
+    assert stances(italy, rules) == set()
+    britain = "Keir Starmer spoke in London. Britain will send troops to Ukraine, the prime minister said."
+    assert ("starmer", "troops-in-ukraine", "support") in stances(britain, rules)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(  # two speakers one after the other: nobody passes anything on
+            "After Zelensky said talks had stalled, Starmer said Britain would send troops to Ukraine.",
+            ("starmer", "own", None), id="earlier-speaker",
+        ),
+        pytest.param(
+            'After meeting Trump, Starmer returned to London and said: "Britain will send troops to '
+            'Ukraine."',
+            ("starmer", "own", None), id="and-said-after-an-opening-phrase",
+        ),
+        pytest.param(  # what the others thought of it is no attribution
+            "Starmer pledged troops for Ukraine, a move critics dismissed.",
+            ("starmer", "own", None), id="trailing-object-clause",
+        ),
+        pytest.param(
+            "Starmer pledged troops for Ukraine, as he has said.",
+            ("starmer", "own", None), id="as-he-has-said",
+        ),
+        pytest.param(  # the answer follows the question
+            "Trump was asked if he would back a European force and replied that the US would provide air "
+            "support.",
+            ("trump", "own", None), id="question-then-answer",
+        ),
+    ],
+)  # fmt: skip
+def test_speakers_and_questions_end_where_the_sentence_says(rules: Story, text: str, expected: tuple) -> None:
+    assert [
+        (o.actor_id, o.attribution, o.claimed_by) for o in tag_article(text, rules, IN_2025).observations
+    ] == [expected]
+
+
+def test_an_aside_between_commas_does_not_cut_a_negation_or_hedge_off(rules: Story) -> None:
+    assert stances("Britain will not, however, send troops to Ukraine.", rules) == {
+        ("uk", "troops-in-ukraine", "oppose")
+    }
+    assert stances("Britain could, in principle, send troops to Ukraine.", rules) == {
+        ("uk", "troops-in-ukraine", "noncommittal")
+    }
+
+
+def test_ukraine_named_before_neighbouring_countries_is_still_the_destination(rules: Story) -> None:
+    text = "Britain will deploy troops to Ukraine to deter attacks on neighbouring countries."
+    assert stances(text, rules) == {("uk", "troops-in-ukraine", "support")}
+
+
+def test_the_learned_model_reads_only_sentences_in_the_storys_words(story: Story) -> None:
+    assert stances("Putin said Russia would never accept NATO membership for Ukraine.", story) == set()
+    assert stances("Zelensky said Ukraine is ready to sign the minerals deal.", story) == set()
+
+
+def test_the_model_does_not_overrule_clauses_held_by_different_actors(story: Story) -> None:
+    text = "Britain stands ready to put boots on the ground in Ukraine, but Germany rejects sending soldiers."
+    assert stances(text, story) == {
+        ("uk", "troops-in-ukraine", "support"),
+        ("germany", "troops-in-ukraine", "oppose"),
+    }

@@ -355,3 +355,41 @@ def test_a_state_first_reported_starts_from_where_its_leader_stood(warehouse_pat
         ).fetchone()
     assert (change.actor_id, change.from_stance, change.to_stance) == ("us", "noncommittal", "support")
     assert before == ("trump",)  # the baseline is the President's own words
+
+
+TRUMP_REFUSES = "Trump stopped short of offering a security guarantee to a European force in Ukraine."
+
+
+def fresh(path: Path) -> None:
+    """A warehouse with the story and nothing stored."""
+    with open_warehouse(path) as con:
+        store.load_story(con, STORY)
+
+
+def test_a_leaders_late_words_give_the_same_history_as_a_full_recompute(warehouse_path: Path):
+    fresh(warehouse_path)
+    with open_warehouse(warehouse_path) as con:
+        store.append_coverage(con, STORY.id, [article("us.html", US_BACKS, "2026-01-07T10:00:00")])
+        # Trump's earlier words arrive a day late: the US started from them.
+        late = store.append_coverage(
+            con, STORY.id, [article("trump.html", TRUMP_REFUSES, "2026-01-05T10:00:00")]
+        )
+        stored = con.execute("SELECT actor_id, from_stance, to_stance FROM stance_changes").fetchall()
+    assert late.changes == []  # history, not news: the US article was stored before
+    assert stored == [("us", "noncommittal", "support")]
+
+
+def test_one_article_that_moves_a_leader_and_the_state_alike_is_announced_once(warehouse_path: Path):
+    fresh(warehouse_path)
+    both = f"{TRUMP_BACKS} {US_BACKS}"
+    with open_warehouse(warehouse_path) as con:
+        store.append_coverage(con, STORY.id, [article("before.html", TRUMP_REFUSES, "2026-01-05T10:00:00")])
+        result = store.append_coverage(con, STORY.id, [article("both.html", both, "2026-01-07T10:00:00")])
+        alerts = con.execute("SELECT count(*) FROM alerts").fetchone()[0]
+    assert [(c.actor_id, c.from_stance, c.to_stance) for c in result.changes] == [
+        ("trump", "noncommittal", "support")
+    ]
+    assert alerts == 1
+
+
+TRUMP_BACKS = "Trump has committed to back a European force in Ukraine with a security guarantee."

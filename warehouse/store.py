@@ -381,12 +381,16 @@ def _record_changes(
         return []
     # A state's people (its leader, its ministers) speak for it until it is reported itself.
     voices: dict[str, list[str]] = {}
+    speaks_for: dict[str, str] = {}
     for person, state in con.execute(
         "SELECT actor_id, affiliation FROM actors WHERE story_id = ? AND kind = 'person' "
         "AND affiliation IS NOT NULL ORDER BY actor_id",
         [story_id],
     ).fetchall():
         voices.setdefault(state, []).append(person)
+        speaks_for[person] = state
+    if pairs is not None:  # a person's late words may move where their state started from
+        pairs = pairs | {(speaks_for[a], i) for a, i in pairs if a in speaks_for}
     # Joined by a control character, which no actor or issue id contains.
     wanted = None if pairs is None else [f"{a}\x1f{i}" for a, i in pairs]
     heard = None if pairs is None else wanted + [f"{v}\x1f{i}" for a, i in pairs for v in voices.get(a, [])]
@@ -405,12 +409,13 @@ def _record_changes(
         read.setdefault((actor, issue), []).append(Position(oid, aid, cluster or aid, stance, as_of))
     # The people's timelines were read for the baselines; their own changes only when asked for.
     timelines = {pair: list(t) for pair, t in read.items() if pairs is None or pair in pairs}
+    baselines: dict[tuple[str, str], str] = {}  # (state, issue) -> the observation it started from
     for (actor, issue), timeline in timelines.items():
-        baseline = _baseline(
-            timeline[0], [p for v in voices.get(actor, []) for p in read.get((v, issue), [])]
-        )
+        spoken = [p for v in voices.get(actor, []) for p in read.get((v, issue), [])]
+        baseline = _baseline(timeline[0], spoken)
         if baseline is not None:
             timeline.insert(0, baseline)
+            baselines[(actor, issue)] = baseline.observation_id
     existing = {
         row[0]: (*row[1:7], tuple(row[7:]))
         for row in con.execute(
@@ -438,6 +443,20 @@ def _record_changes(
             )
             if change.confirmed.article_id in new_articles and not overtaken:
                 news.add(cid)
+    # A state's change that only repeats its leader's, from the same words in the same article,
+    # is announced once: as the leader's.
+    for cid in list(news):
+        actor, issue, change = found[cid]
+        if change.before.observation_id != baselines.get((actor, issue)):
+            continue
+        if any(
+            (a, i) == (person, issue)
+            and (c.from_stance, c.to_stance) == (change.from_stance, change.to_stance)
+            and c.confirmed.article_id == change.confirmed.article_id
+            for person in voices.get(actor, [])
+            for a, i, c in found.values()
+        ):
+            news.discard(cid)
     inserts, recorded = [], []
     for cid, (actor, issue, c) in found.items():
         disputed = c.dissent > 0
