@@ -393,3 +393,17 @@ def test_one_article_that_moves_a_leader_and_the_state_alike_is_announced_once(w
 
 
 TRUMP_BACKS = "Trump has committed to back a European force in Ukraine with a security guarantee."
+
+
+def test_a_report_not_yet_corroborated_is_pending_not_the_current_stance(seeded: Path):
+    two = ChangeRules(min_sources=2)
+    with open_warehouse(seeded) as con:
+        store.append_coverage(
+            con, STORY.id, [article("one.html", US_BACKS, "2026-01-07T10:00:00")], rules=two
+        )
+        row = con.execute(
+            "SELECT stance, pending_stance, pending_evidence FROM current_stances WHERE actor_id = 'us' "
+            "AND issue_id = 'us-security-guarantee'"
+        ).fetchone()
+    # One source says the US now backs a guarantee: news to watch, not yet the US's stance.
+    assert row == ("noncommittal", "support", US_BACKS)

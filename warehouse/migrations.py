@@ -329,6 +329,51 @@ _V4_OFFICIALS = """
 ALTER TABLE actors ADD COLUMN officials VARCHAR[];
 """
 
+# The stance the change history stands at (the last change's, or the first position's), its
+# latest evidence, and a newer report that says otherwise but has not made a change (yet):
+# not corroborated by enough sources, or disputed.
+_V5_CURRENT = f"""
+DROP VIEW current_stances;
+CREATE VIEW current_stances AS
+WITH timeline AS (
+    SELECT p.*, row_number() OVER (
+        PARTITION BY p.story_id, p.actor_id, p.issue_id
+        ORDER BY p.as_of, p.observed_at, p.article_id, p.observation_id
+    ) AS n, count(*) OVER (PARTITION BY p.story_id, p.actor_id, p.issue_id) AS positions
+    FROM article_positions p
+    WHERE p.confidence >= {MIN_POSITION_CONFIDENCE}
+),
+last_change AS (
+    SELECT story_id, actor_id, issue_id, to_stance
+    FROM stance_changes
+    WHERE withdrawn_at IS NULL
+    QUALIFY row_number() OVER (
+        PARTITION BY story_id, actor_id, issue_id ORDER BY started_at DESC, detected_at DESC, change_id
+    ) = 1
+),
+held AS (
+    SELECT t.story_id, t.actor_id, t.issue_id, coalesce(c.to_stance, t.stance) AS stance
+    FROM timeline t LEFT JOIN last_change c USING (story_id, actor_id, issue_id)
+    WHERE t.n = 1
+),
+evidence AS (
+    SELECT t.* FROM timeline t JOIN held h USING (story_id, actor_id, issue_id, stance)
+    QUALIFY row_number() OVER (PARTITION BY t.story_id, t.actor_id, t.issue_id ORDER BY t.n DESC) = 1
+),
+newest AS (
+    SELECT * FROM timeline WHERE n = positions
+)
+SELECT e.story_id, e.actor_id, a.name AS actor, e.issue_id, e.stance, e.confidence,
+       e.evidence, e.observation_id, e.article_id, art.url, art.outlet, art.title, e.as_of,
+       CASE WHEN w.stance <> e.stance THEN w.stance END AS pending_stance,
+       CASE WHEN w.stance <> e.stance THEN w.evidence END AS pending_evidence,
+       CASE WHEN w.stance <> e.stance THEN w.observation_id END AS pending_observation_id
+FROM evidence e
+JOIN newest w USING (story_id, actor_id, issue_id)
+JOIN articles art ON art.story_id = e.story_id AND art.article_id = e.article_id
+LEFT JOIN actors a ON a.story_id = e.story_id AND a.actor_id = e.actor_id;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "tables, positions, current stances and changes", _V1_TABLES + _V1_VIEWS),
     (2, "fetch attempts, robots.txt cache, feed schedules and health, near-duplicate clusters", _V2_FETCHING),
@@ -338,6 +383,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         _V3_STANCES,
     ),
     (4, "officials who speak for an actor", _V4_OFFICIALS),
+    (5, "current stances follow the change history; newer reports that differ are pending", _V5_CURRENT),
 ]
 
 

@@ -32,7 +32,7 @@ def current_stances(con: duckdb.DuckDBPyConnection, story_id: str) -> Table:
     return run_sql(
         con,
         "SELECT actor, issue_id AS issue, stance, round(confidence, 2) AS confidence, "
-        "strftime(as_of, '%Y-%m-%d') AS as_of, evidence, url FROM current_stances "
+        "strftime(as_of, '%Y-%m-%d') AS as_of, evidence, url, pending_stance AS pending FROM current_stances "
         "WHERE story_id = ? ORDER BY issue_id, actor",
         [story_id],
     )
