@@ -66,6 +66,9 @@ class Issue:
     def labels(self) -> tuple[str, ...]:
         return tuple(self.cues)
 
+    # Topic terms that do not count inside these ("US troops" are not the European force).
+    not_topic: tuple[str, ...] = ()
+
 
 @dataclass(frozen=True)
 class Feed:

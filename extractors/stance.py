@@ -252,6 +252,8 @@ def _learned(
         guessed = second.get(issue.id)
         if guessed is None or guessed.probability < model.min_probability:
             continue
+        if not _topic_spans(norm, sentence, issue) and _excluded_spans(norm, sentence, issue):
+            continue  # only what the issue is not about: "rejected American troops defending ..."
         anchor = guessed.anchor
         if _elsewhere(norm, anchor.end, sentence.end, story.relevance):
             continue
@@ -313,6 +315,16 @@ def _observation(
 
 def _topic_spans(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[int, int]]:
     pattern = terms_pattern(issue.topic)
+    if pattern is None:
+        return []
+    spans = [m.span() for m in pattern.finditer(norm, sentence.start, sentence.end)]
+    excluded = _excluded_spans(norm, sentence, issue)
+    return [(a, b) for a, b in spans if not any(x <= a < y for x, y in excluded)]
+
+
+def _excluded_spans(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[int, int]]:
+    """Where the issue's ``not_topic`` phrases stand ("American troops")."""
+    pattern = terms_pattern(issue.not_topic) if issue.not_topic else None
     return [m.span() for m in pattern.finditer(norm, sentence.start, sentence.end)] if pattern else []
 
 

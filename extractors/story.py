@@ -275,6 +275,7 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
                 after_objects=_actions(entry, cue_map, path, where, "after_objects"),
                 holders=_strings(entry.get("holders"), path, f"{where}: holders"),
                 not_holders=_strings(entry.get("not_holders"), path, f"{where}: not_holders"),
+                not_topic=_strings(entry.get("not_topic"), path, f"{where}: not_topic"),
             )
         )
     return tuple(issues)

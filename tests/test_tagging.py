@@ -593,3 +593,11 @@ def test_the_model_does_not_overrule_clauses_held_by_different_actors(story: Sto
         ("uk", "troops-in-ukraine", "support"),
         ("germany", "troops-in-ukraine", "oppose"),
     }
+
+
+def test_troops_the_issue_is_not_about_give_no_stance_on_it(story: Story) -> None:
+    # The question is a European force; American troops are not_topic in issues.yaml.
+    assert stances("Trump rejected American troops defending Ukraine's border.", story) == set()
+    assert stances("Trump rejected European troops defending Ukraine's border.", story) == {
+        ("trump", "troops-in-ukraine", "oppose")
+    }
