@@ -24,10 +24,14 @@ from extractors.records import Story
 from extractors.sentences import Sentence
 
 EXAMPLES_FOLDER = "examples"
-# Below this, a guess is left alone; at OVERRULE it replaces the label of a cue the rules read
-# bare, at OVERRULE_QUALIFIED one they read with a negation or hedge. All chosen on the
-# held-out set (bench/stance.py), never on the sealed one.
+# Below MIN_PROBABILITY a guess is left alone (when there are too few examples to choose it on
+# folds of them); at OVERRULE it replaces the label of a cue the rules read bare, at
+# OVERRULE_QUALIFIED one they read with a negation or hedge. The overrule levels were chosen on
+# the held-out set (bench/stance.py), never on the sealed one.
 MIN_PROBABILITY = 0.5
+# The probabilities tried, and how many folds the examples are split into to try them.
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+FOLDS = 5
 OVERRULE = 0.9
 OVERRULE_QUALIFIED = 0.98
 # Features seen in fewer examples than this teach nothing that carries over.
@@ -85,11 +89,17 @@ def example_files(folder: Path) -> list[Path]:
 
 
 def train(
-    story: Story, cases: list[dict[str, Any]], regularisation: float = 1.0, balanced: bool = False
+    story: Story,
+    cases: list[dict[str, Any]],
+    regularisation: float = 1.0,
+    balanced: bool = False,
+    threshold: float | None = None,
 ) -> dict[str, Any]:
     """A model for each of the story's issues, as the JSON document ``parse_model`` reads.
 
-    ``cases`` come from :func:`load_examples`, which has checked them against the story.
+    ``cases`` come from :func:`load_examples`, which has checked them against the story. The
+    probability a guess needs is chosen on folds of the examples left out of training, unless
+    ``threshold`` is given.
     """
     try:
         from sklearn.feature_extraction import DictVectorizer
@@ -114,9 +124,12 @@ def train(
     matrix = vectorizer.fit_transform(rows)
     names = vectorizer.get_feature_names_out()
     issues: dict[str, Any] = {}
+    targets = {issue.id: [_label(case, issue.id, issue.labels) for case in cases] for issue in story.issues}
+    targets = {issue_id: target for issue_id, target in targets.items() if len(set(target)) > 1}
+    threshold = _threshold(matrix, targets, regularisation, balanced) if threshold is None else threshold
     for issue in story.issues:
-        target = [_label(case, issue.id, issue.labels) for case in cases]
-        if len(set(target)) < 2:
+        target = targets.get(issue.id)
+        if target is None:
             continue  # nothing to tell apart for this issue
         model = LogisticRegression(
             C=regularisation, max_iter=5000, class_weight="balanced" if balanced else None
@@ -142,11 +155,48 @@ def train(
         "format": MODEL_FORMAT,
         "story": story.id,
         "examples": len(cases),
-        "min_probability": MIN_PROBABILITY,
+        "min_probability": threshold,
         "overrule": OVERRULE,
         "overrule_qualified": OVERRULE_QUALIFIED,
         "issues": issues,
     }
+
+
+def _threshold(matrix: Any, targets: dict[str, list[str]], regularisation: float, balanced: bool) -> float:
+    """The probability a guess needs: the one that reads the examples best (micro-F1 over the
+    labels of every issue) when each fold of them is read by a model trained on the others."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import KFold
+
+    if matrix.shape[0] < FOLDS * 2:
+        return MIN_PROBABILITY  # too few examples to hold any out
+    guesses: list[tuple[str, str, float]] = []  # truth, best label, its probability
+    for issue_id, target in targets.items():
+        labels = [t for t in sorted(set(target)) if t != NONE]
+        for train_rows, test_rows in KFold(FOLDS, shuffle=True, random_state=0).split(matrix):
+            fold_target = [target[i] for i in train_rows]
+            if len(set(fold_target)) < 2:
+                continue
+            model = LogisticRegression(
+                C=regularisation, max_iter=5000, class_weight="balanced" if balanced else None
+            )
+            model.fit(matrix[train_rows], fold_target)
+            classes = list(model.classes_)
+            known = [classes.index(label) for label in labels if label in classes]
+            for row, probabilities in zip(test_rows, model.predict_proba(matrix[test_rows]), strict=True):
+                best = max(known, key=lambda k: probabilities[k]) if known else None
+                if best is not None:
+                    truth, guessed = f"{issue_id}:{target[row]}", f"{issue_id}:{classes[best]}"
+                    guesses.append((truth, guessed, float(probabilities[best])))
+    best_threshold, best_f1 = MIN_PROBABILITY, -1.0
+    for candidate in THRESHOLDS:
+        hit = sum(1 for truth, label, p in guesses if p >= candidate and label == truth)
+        said = sum(1 for _, _, p in guesses if p >= candidate)
+        real = sum(1 for truth, _, _ in guesses if not truth.endswith(f":{NONE}"))
+        f1 = 2 * hit / (said + real) if said + real else 0.0
+        if f1 > best_f1 + 1e-9:
+            best_threshold, best_f1 = candidate, f1
+    return best_threshold
 
 
 def _label(case: dict[str, Any], issue_id: str, order: tuple[str, ...]) -> str:

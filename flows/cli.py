@@ -140,6 +140,10 @@ def learn(
         errors.print(f"[red]Cannot learn:[/] {exc}")
         raise typer.Exit(EXIT_CONFIG) from None
     console.print(f"Trained on {result.examples} examples from {result.files} files; wrote {result.path}.")
+    console.print(
+        f"A guess counts from probability {result.min_probability} "
+        "(chosen on folds of the examples left out of training)."
+    )
     for issue, counts in result.per_issue.items():
         console.print(f"  {issue}: " + ", ".join(f"{label} {n}" for label, n in sorted(counts.items())))
 

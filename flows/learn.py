@@ -21,6 +21,7 @@ class Learned:
     examples: int
     files: int
     per_issue: dict[str, dict[str, int]]  # issue -> label -> examples
+    min_probability: float  # what a guess needs, chosen on folds of the examples
 
 
 def learn_story(settings: Settings, story_name: str | None = None, extra: tuple[Path, ...] = ()) -> Learned:
@@ -41,7 +42,7 @@ def learn_story(settings: Settings, story_name: str | None = None, extra: tuple[
     partial.replace(path)
     load_story(folder)  # the written model loads
     per_issue = {issue: entry["examples"] for issue, entry in doc["issues"].items()}
-    return Learned(path, len(cases), len(files), per_issue)
+    return Learned(path, len(cases), len(files), per_issue, doc["min_probability"])
 
 
 def _shown(path: Path, folder: Path) -> str:

@@ -65,6 +65,7 @@ def test_learn_trains_a_model_that_reads_what_the_rules_miss(cli, story_folder: 
     learned = cli("learn", "--story", str(story_folder))
     assert learned.returncode == 0, learned.stderr
     assert "Trained on 27 examples from 1 files" in learned.stdout
+    assert "A guess counts from probability" in learned.stdout
     after = load_story(story_folder)
     assert after.model is not None and after.fingerprint != before.fingerprint
     [seen] = tag_article(NEW, after, WHEN).observations
