@@ -266,15 +266,20 @@ _PRONOUNS = frozenset(
 # The second speaker opens what the first reports ("Zelensky said (that) Trump told him"), or
 # one of its "that" clauses ("Zelensky said Ukraine wanted ... and that Trump said ...").
 _OPENS_REPORT = re.compile(r"[\s,:]*(?:that\s+)?")
-_THAT_CLAUSE = re.compile(r"\bthat\s+(?:the\s+)?(?:[A-Z][\w.'-]*\s+){0,3}$")
+# Not "now that", "so that", "the day that": those open no report.
+_THAT_CLAUSE = re.compile(
+    r"(?<!\bnow )(?<!\bso )(?<!\bday )(?<!\btime )(?<!\bgiven )(?<!\bsuch )"
+    r"\bthat\s+(?:the\s+)?(?:[A-Z][\w.'-]*\s+){0,3}$"
+)
 
 
 def _relays(norm: str, report_start: int, speaker_start: int) -> bool:
     """Whether the speaker at ``speaker_start`` is the subject of words reported from ``report_start``."""
-    return bool(
-        _OPENS_REPORT.fullmatch(norm, report_start, speaker_start)
-        or _THAT_CLAUSE.search(norm, max(report_start, speaker_start - 40), speaker_start)
-    )
+    if _OPENS_REPORT.fullmatch(norm, report_start, speaker_start):
+        return True
+    that = _THAT_CLAUSE.search(norm, max(report_start, speaker_start - 40), speaker_start)
+    # ... and still inside the first report: "..., but now that Starmer has said" is not.
+    return that is not None and not _CLAUSE_BREAK.search(norm, report_start, that.start())
 
 
 def _quote_speaker(

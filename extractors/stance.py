@@ -151,7 +151,14 @@ def _observe(
             held: set[str] = set()
             clauses_used: set[int] = set()
             readings = []
+            excluded = _excluded_spans(norm, sentence, issue)
             for cue, label in _cues(norm, sentence, issue):
+                if any(
+                    (cue.start() < b and a < cue.end())
+                    or (cue.end() <= a <= cue.end() + 25 and not _CLAUSE_MARK.search(norm, cue.end(), a))
+                    for a, b in excluded
+                ):
+                    continue  # "send US troops", "ruled out deploying US troops": not the issue
                 clause = clause_start(norm, sentence.start, cue.start())
                 if clause in clauses_used or not _topic_in_clause(
                     norm, clause, cue, sentence, topics[issue.id]
@@ -323,9 +330,19 @@ def _topic_spans(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[int,
 
 
 def _excluded_spans(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[int, int]]:
-    """Where the issue's ``not_topic`` phrases stand ("American troops")."""
+    """Where the issue's ``not_topic`` phrases stand ("American troops"), unless coordinated with
+    what the issue is about ("European and US troops" share their noun)."""
     pattern = terms_pattern(issue.not_topic) if issue.not_topic else None
-    return [m.span() for m in pattern.finditer(norm, sentence.start, sentence.end)] if pattern else []
+    if pattern is None:
+        return []
+    return [
+        m.span()
+        for m in pattern.finditer(norm, sentence.start, sentence.end)
+        if not _COORDINATED.search(norm, max(sentence.start, m.start() - 6), m.start())
+    ]
+
+
+_COORDINATED = re.compile(r"(?:,|\band|\bor)\s+$")
 
 
 # Not across a new clause: "peacekeepers as US and Russia open talks in Riyadh" sends no one.

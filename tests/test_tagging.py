@@ -601,3 +601,19 @@ def test_troops_the_issue_is_not_about_give_no_stance_on_it(story: Story) -> Non
     assert stances("Trump rejected European troops defending Ukraine's border.", story) == {
         ("trump", "troops-in-ukraine", "oppose")
     }
+
+
+def test_a_troop_noun_shared_with_the_european_force_still_counts(rules: Story) -> None:
+    assert stances("Macron said European and US troops should be ready to go to Ukraine.", rules) == {
+        ("macron", "troops-in-ukraine", "support")
+    }
+    assert stances("Trump ruled out deploying US troops to Ukraine.", rules) == set()
+
+
+def test_now_that_opens_no_report_of_someone_elses_words(rules: Story) -> None:
+    text = (
+        "Lavrov said Moscow would never accept Western troops, but now that Starmer has said Britain is "
+        "ready to deploy troops, tensions grow."
+    )
+    seen = {(o.actor_id, o.attribution) for o in tag_article(text, rules, IN_2025).observations}
+    assert ("starmer", "own") in seen

@@ -407,3 +407,18 @@ def test_a_report_not_yet_corroborated_is_pending_not_the_current_stance(seeded:
         ).fetchone()
     # One source says the US now backs a guarantee: news to watch, not yet the US's stance.
     assert row == ("noncommittal", "support", US_BACKS)
+
+
+def test_a_state_not_yet_moved_from_its_leaders_stance_shows_that_stance(warehouse_path: Path):
+    fresh(warehouse_path)
+    two = ChangeRules(min_sources=2)
+    with open_warehouse(warehouse_path) as con:
+        store.append_coverage(
+            con, STORY.id, [article("t.html", TRUMP_REFUSES, "2026-01-05T10:00:00")], rules=two
+        )
+        store.append_coverage(con, STORY.id, [article("us.html", US_BACKS, "2026-01-07T10:00:00")], rules=two)
+        row = con.execute(
+            "SELECT stance, evidence, pending_stance FROM current_stances WHERE actor_id = 'us'"
+        ).fetchone()
+    # One source for the US's support: the US still stands where its President left it.
+    assert row == ("noncommittal", TRUMP_REFUSES, "support")

@@ -344,21 +344,49 @@ WITH timeline AS (
     WHERE p.confidence >= {MIN_POSITION_CONFIDENCE}
 ),
 last_change AS (
-    SELECT story_id, actor_id, issue_id, to_stance
-    FROM stance_changes
-    WHERE withdrawn_at IS NULL
+    SELECT c.story_id, c.actor_id, c.issue_id, c.to_stance
+    FROM stance_changes c
+    LEFT JOIN timeline t ON t.story_id = c.story_id AND t.observation_id = c.to_observation_id
+    WHERE c.withdrawn_at IS NULL
     QUALIFY row_number() OVER (
-        PARTITION BY story_id, actor_id, issue_id ORDER BY started_at DESC, detected_at DESC, change_id
+        PARTITION BY c.story_id, c.actor_id, c.issue_id
+        ORDER BY t.n DESC NULLS LAST, c.started_at DESC, c.detected_at DESC
+    ) = 1
+),
+-- A state reported for the first time starts from where its people last stood (store._baseline).
+baseline AS (
+    SELECT f.story_id, f.actor_id, f.issue_id, p.stance, p.observation_id, p.confidence, p.evidence,
+           p.article_id, p.as_of
+    FROM timeline f
+    JOIN actors people ON people.story_id = f.story_id AND people.affiliation = f.actor_id
+                      AND people.kind = 'person'
+    JOIN timeline p ON p.story_id = f.story_id AND p.actor_id = people.actor_id
+                   AND p.issue_id = f.issue_id AND p.as_of < f.as_of
+    WHERE f.n = 1
+    QUALIFY row_number() OVER (
+        PARTITION BY f.story_id, f.actor_id, f.issue_id
+        ORDER BY p.as_of DESC, p.article_id DESC, p.observation_id DESC
     ) = 1
 ),
 held AS (
-    SELECT t.story_id, t.actor_id, t.issue_id, coalesce(c.to_stance, t.stance) AS stance
-    FROM timeline t LEFT JOIN last_change c USING (story_id, actor_id, issue_id)
+    SELECT t.story_id, t.actor_id, t.issue_id, coalesce(c.to_stance, b.stance, t.stance) AS stance
+    FROM timeline t
+    LEFT JOIN last_change c USING (story_id, actor_id, issue_id)
+    LEFT JOIN baseline b USING (story_id, actor_id, issue_id)
     WHERE t.n = 1
 ),
 evidence AS (
-    SELECT t.* FROM timeline t JOIN held h USING (story_id, actor_id, issue_id, stance)
-    QUALIFY row_number() OVER (PARTITION BY t.story_id, t.actor_id, t.issue_id ORDER BY t.n DESC) = 1
+    SELECT story_id, actor_id, issue_id, stance, confidence, evidence, observation_id, article_id, as_of
+    FROM (
+        SELECT t.story_id, t.actor_id, t.issue_id, t.stance, t.confidence, t.evidence, t.observation_id,
+               t.article_id, t.as_of, 1 AS own, t.n
+        FROM timeline t JOIN held h USING (story_id, actor_id, issue_id, stance)
+        UNION ALL
+        SELECT b.story_id, b.actor_id, b.issue_id, b.stance, b.confidence, b.evidence, b.observation_id,
+               b.article_id, b.as_of, 0 AS own, 0 AS n
+        FROM baseline b JOIN held h USING (story_id, actor_id, issue_id, stance)
+    )
+    QUALIFY row_number() OVER (PARTITION BY story_id, actor_id, issue_id ORDER BY own DESC, n DESC) = 1
 ),
 newest AS (
     SELECT * FROM timeline WHERE n = positions

@@ -429,10 +429,13 @@ def _record_changes(
     }
     found: dict[str, tuple[str, str, Change]] = {}
     news: set[str] = set()
+    kinds: dict[tuple, list[str]] = {}
+    for cid, row in existing.items():
+        kinds.setdefault(tuple(row[:4]), []).append(cid)
     for (actor, issue), timeline in timelines.items():
         stored_before = [p for p in timeline if p.article_id not in new_articles]
         for change in detect_changes(timeline, rules.min_sources, rules.window):
-            cid = _same_change(existing, found, actor, issue, change, rules) or key(
+            cid = _same_change(existing, kinds, found, actor, issue, change, rules) or key(
                 story_id, actor, issue, change.from_stance, change.to_stance, change.first.article_id
             )
             found[cid] = (actor, issue, change)
@@ -502,14 +505,21 @@ def _baseline(first: Position, spoken: list[Position]) -> Position | None:
 
 
 def _same_change(
-    existing: dict[str, tuple], found: dict, actor: str, issue: str, change: Change, rules: ChangeRules
+    existing: dict[str, tuple],
+    kinds: dict[tuple, list[str]],
+    found: dict,
+    actor: str,
+    issue: str,
+    change: Change,
+    rules: ChangeRules,
 ) -> str | None:
     """The id of a recorded change that this one is (a late report may move its start):
-    the same actor, issue, and stances, starting within the dispute window."""
+    the same actor, issue, and stances (``kinds`` groups ``existing`` by them, so that a retag
+    stays linear), starting within the dispute window."""
     near = max(rules.window, timedelta(hours=1))
-    for cid, (a, i, old, new, started, *_rest) in existing.items():
-        same = (a, i, old, new) == (actor, issue, change.from_stance, change.to_stance) and cid not in found
-        if same and (started is None or abs(started - change.first.as_of) < near):
+    for cid in kinds.get((actor, issue, change.from_stance, change.to_stance), ()):
+        started = existing[cid][4]
+        if cid not in found and (started is None or abs(started - change.first.as_of) < near):
             return cid
     return None
 
