@@ -154,7 +154,8 @@ def read(norm: str, start: int, end: int, mentions: list[Mention], actors: dict[
 
 
 def guesses(model: StanceModel, reading: Reading) -> dict[str, Guess | None]:
-    """:func:`guess` for every issue of the model, reading the sentence's features once."""
+    """For every issue of the model, the most probable label other than ``none`` (with its
+    probability and the word that weighed most), reading the sentence's features once."""
     if not reading.words:
         return dict.fromkeys(model.issues)
     order, table = model._joint
@@ -171,19 +172,6 @@ def guesses(model: StanceModel, reading: Reading) -> dict[str, Guess | None]:
         found[issue_id] = _best(issue_model, reading, tuple(scores[offset : offset + width]))
         offset += width
     return found
-
-
-def guess(model: IssueModel, reading: Reading) -> Guess | None:
-    """The most probable label other than ``none`` if it beats ``none``, else None."""
-    if not reading.words:
-        return None
-    scores = model.intercept
-    table = model.weights
-    for name, count in reading.features.items():
-        weights = table.get(name)
-        if weights is not None:
-            scores = tuple(s + w * count for s, w in zip(scores, weights, strict=True))
-    return _best(model, reading, scores)
 
 
 def _best(model: IssueModel, reading: Reading, scores: tuple[float, ...]) -> Guess:
