@@ -216,7 +216,18 @@ def _observe(
             unstated = [i for i in story.issues if i.id not in stated]
             observations.extend(
                 _learned(
-                    norm, sentence, present, story, unstated, second, around, actors, weight, version, part
+                    norm,
+                    sentence,
+                    present,
+                    story,
+                    unstated,
+                    topics,
+                    second,
+                    around,
+                    actors,
+                    weight,
+                    version,
+                    part,
                 )
             )
     return observations
@@ -232,6 +243,8 @@ def _story_words(norm: str, sentence: Sentence, story: Story) -> bool:
         words = [t for group in story.relevance.require_all[1:] for t in group] + list(story.relevance.any_of)
         words += [w for issue in story.issues for w in (*issue.objects, *issue.topic)]
         pattern = terms_pattern(tuple(dict.fromkeys(words))) or re.compile(r"(?!)")
+        if len(_STORY_WORDS) >= 32:  # a long-running process sees few stories, and each edit
+            _STORY_WORDS.clear()  # of one makes a new fingerprint: keep the cache small
         _STORY_WORDS[key] = pattern
     return pattern.search(norm, sentence.start, sentence.end) is not None
 
@@ -245,6 +258,7 @@ def _learned(
     present: list[Mention],
     story: Story,
     issues: list[Issue],
+    topics: dict[str, list[tuple[int, int]]],
     second: dict[str, Guess | None],
     around: list[Frame],
     actors: dict[str, Actor],
@@ -259,7 +273,7 @@ def _learned(
         guessed = second.get(issue.id)
         if guessed is None or guessed.probability < model.min_probability:
             continue
-        if not _topic_spans(norm, sentence, issue) and _excluded_spans(norm, sentence, issue):
+        if not topics[issue.id] and _excluded_spans(norm, sentence, issue):
             continue  # only what the issue is not about: "rejected American troops defending ..."
         anchor = guessed.anchor
         if _elsewhere(norm, anchor.end, sentence.end, story.relevance):
