@@ -120,7 +120,7 @@ class Holder:
     """Who holds a stance, how that was found, and whose word it is."""
 
     mention: Mention
-    how: str  # quote | speaker | adjacent | subject
+    how: str  # quote | speaker | agent (of a passive) | adjacent | subject
     attribution: str = "own"  # own | claim
     claimed_by: str | None = None  # the actor id, or "journalist", or "others"
     fallback: bool = False  # holds only if none of the holders before it may hold the issue
@@ -396,7 +396,7 @@ def find_holders(
         return [Holder(holder, how)]
     agent = _passive_agent(norm, sentence, mentions, cue_end)
     if agent is not None:  # "... was ruled out by Moscow"
-        return [Holder(agent, "adjacent")]
+        return [Holder(agent, "agent")]
     start = clause_start(norm, sentence.start, cue_start)
     subject = _subject(norm, sentence, mentions, start, cue_start, None)
     if subject is None and start > sentence.start and _NO_NEW_SUBJECT.fullmatch(norm, start, cue_start):
@@ -521,6 +521,11 @@ def _phrase_start(norm: str, mention: Mention, mentions: list[Mention]) -> int:
 
 def _object_of_preposition(norm: str, sentence: Sentence, start: int) -> bool:
     return _PREPOSITION_BEFORE.search(norm, max(sentence.start, start - WINDOW_CHARS), start) is not None
+
+
+def wished(norm: str, start: int, cue_start: int) -> bool:
+    """Whether a hope, request or demand comes before the cue ("asked Trump to send troops")."""
+    return _DESIRE.search(norm, start, cue_start) is not None
 
 
 def _wish(norm: str, start: int, subject_start: int, cue_start: int) -> bool:

@@ -4,12 +4,17 @@ The rules of :mod:`extractors.stance` read a sentence first and explain what the
 they find no cue for an issue, a story may have a model (``seeds/<story>/model.json``, made
 by ``storywatch learn`` from ``seeds/<story>/examples/*.yaml``) that scores the sentence's
 words for each label of the issue. Its guess counts only above a probability, is marked
-``learned`` in the observation's qualifiers and weighs less than a rule's. Who holds the
-stance is still decided by :mod:`extractors.attribution`, at the word that weighed most.
+``learned`` in the observation's qualifiers and weighs less than a rule's.
+
+Who holds a stance is decided by :mod:`extractors.attribution` first. A second model, trained on
+the same examples, scores each actor named in a sentence as the holder of a stance on an issue
+stated there: it drops a holder the rules chose that it finds unlikely, and chooses holders
+where the rules found none ("Putin told Trump that Russia accepted ...": Putin).
 
 Features are the sentence's words and word pairs, with each actor's mention replaced by the
 side it speaks for ("_russia_", "_us_"), so that "Lavrov" and "the Kremlin" teach the same
-thing, and words after a negation marked as negated.
+thing, and words after a negation marked as negated. The holder model sees each actor's
+mentions as "_self_" and the other actors' as "_other_", with the words around them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from extractors.attribution import SPEECH_VERBS
 from extractors.records import Actor, Mention
 
 MODEL_FILE = "model.json"
@@ -40,6 +46,9 @@ _FUNCTION_WORDS = frozenset(
 )
 # How many words after a negator count as negated.
 NEGATION_REACH = 3
+# How many words either side of an actor's mention tell whether it holds the stance.
+HOLDER_REACH = 3
+_SPEECH_VERB = re.compile(rf"(?:{SPEECH_VERBS})")
 
 
 class ModelError(ValueError):
@@ -53,6 +62,7 @@ class Token:
     text: str
     start: int
     end: int
+    actor: str | None = None  # the actor a mention names (also a pronoun that stays a word)
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: it holds large tables
@@ -74,6 +84,7 @@ class StanceModel:
     min_probability: float  # a guess below this is left alone
     overrule: float  # at or above this, a guess overrules the label the rules gave
     overrule_qualified: float  # ... and this, a label the rules gave after a negation or hedge
+    holders: HolderModel | None = None  # who holds a stance stated in a sentence
 
     @cached_property
     def _joint(self) -> tuple[tuple[str, ...], dict[str, tuple[float, ...]]]:
@@ -88,6 +99,17 @@ class StanceModel:
                 row[offset : offset + width] = weights
             offset += width
         return order, {name: tuple(row) for name, row in table.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class HolderModel:
+    """Whether an actor named in a sentence holds the stance on an issue that it states."""
+
+    intercept: float
+    weights: dict[str, float]
+    confirm: float  # a holder the rules chose stays only at or above this probability
+    choose: float  # where the rules chose nobody, an actor at or above this holds the stance
+    sure: float  # ... and at or above this, also beside those the rules chose
 
 
 @dataclass(frozen=True)
@@ -106,18 +128,19 @@ def tokens(norm: str, start: int, end: int, mentions: list[Mention], actors: dic
     spans = sorted(
         (m.start, m.end, m.actor_id) for m in mentions if start <= m.start < end and m.how != "pronoun"
     )
+    pronouns = {m.start: m.actor_id for m in mentions if start <= m.start < end and m.how == "pronoun"}
     position = start
     for m_start, m_end, actor_id in [*spans, (end, end, "")]:
         if m_start < position:
             continue  # a mention inside another one
         lowered = norm[position:m_start].lower()
-        found.extend(
-            Token(w.group(), position + w.start(), position + w.end()) for w in _WORD.finditer(lowered)
-        )
+        for w in _WORD.finditer(lowered):
+            at = position + w.start()
+            found.append(Token(w.group(), at, position + w.end(), pronouns.get(at)))
         if actor_id:
             actor = actors.get(actor_id)
             side = (actor.affiliation or actor.id) if actor else actor_id
-            found.append(Token(f"_{side}_", m_start, m_end))
+            found.append(Token(f"_{side}_", m_start, m_end, actor_id))
         position = max(position, m_end)
     return found
 
@@ -136,6 +159,59 @@ def features(words: list[Token]) -> Counter[str]:
         if word.text in _NEGATORS or word.text.endswith("n't"):
             negated = NEGATION_REACH
         previous = word.text
+    return found
+
+
+def holder_features(words: list[Token], actor: Actor, issue_id: str) -> Counter[str]:
+    """What tells whether ``actor`` holds the stance on an issue that a sentence states: the
+    words next to each of its mentions, where it stands among the actors named, the words
+    before and after it, and whether a verb of saying is near."""
+    found: Counter[str] = Counter()
+    texts = ["_self_" if w.actor == actor.id else "_other_" if w.actor else w.text for w in words]
+    own = [k for k, w in enumerate(words) if w.actor == actor.id]
+    if not own:
+        return found
+    others = [k for k, w in enumerate(words) if w.actor and w.actor != actor.id]
+    first = own[0]
+    found[f"kind={actor.kind}"] = 1
+    found[f"side={actor.affiliation or actor.id}|{issue_id}"] = 1
+    found[f"actors={min(len({w.actor for w in words if w.actor}), 4)}"] = 1
+    if not others or first < others[0]:
+        found["first"] = 1
+    if not others or first > others[-1]:
+        found["last"] = 1
+    found[f"position={min(first, 6)}"] = 1
+    for k in own:
+        for offset in range(-HOLDER_REACH, HOLDER_REACH + 1):
+            j = k + offset
+            if offset:
+                found[f"o{offset}={texts[j] if 0 <= j < len(texts) else '^' if j < 0 else '$'}"] = 1
+        right = " ".join(texts[k + 1 : k + 3])
+        found[f"L2={' '.join(texts[max(0, k - 2) : k])}"] = 1
+        found[f"R2={right}"] = 1
+        found[f"R2|{issue_id}={right}"] = 1
+        if any(_SPEECH_VERB.fullmatch(t) for t in texts[k + 1 : k + 5]):
+            found["verb_after"] = 1
+        if any(_SPEECH_VERB.fullmatch(t) for t in texts[max(0, k - 3) : k]):
+            found["verb_before"] = 1
+    for j, text in enumerate(texts):
+        if j not in own:
+            found[f"{'b' if j < first else 'a'}:{text}"] = 1
+    return found
+
+
+def holding(model: HolderModel, reading: Reading, actors: list[Actor], issue_id: str) -> dict[str, float]:
+    """For each actor named in the sentence (of ``actors``), the probability that it holds the
+    stance on the issue that the sentence states."""
+    found = {}
+    for actor in actors:
+        named = holder_features(reading.words, actor, issue_id)
+        if not named:
+            continue  # not named in the sentence's own words (a speaker carried from before)
+        score = model.intercept
+        for name, count in named.items():
+            score += model.weights.get(name, 0.0) * count
+        found[actor.id] = 1 / (1 + math.exp(-max(-60.0, min(60.0, score))))
     return found
 
 
@@ -229,15 +305,26 @@ def parse_model(raw: bytes, path: Path, story_id: str, labels: dict[str, tuple[s
             issues[str(issue_id)] = IssueModel(classes, intercept, weights)
         trained_on = tuple(str(f) for f in doc.get("trained_on", ()))
         limits = tuple(_finite(doc[k]) for k in ("min_probability", "overrule", "overrule_qualified"))
+        holders = _holder_model(doc["holders"]) if doc.get("holders") is not None else None
+        if holders is not None:
+            limits += (holders.confirm, holders.choose, holders.sure)
         if not all(0 < limit <= 1 for limit in limits):
             raise ModelError(f"{path}: probabilities must be above 0 and at most 1")
-        return StanceModel(issues, int(doc["examples"]), trained_on, *limits)
+        return StanceModel(issues, int(doc["examples"]), trained_on, *limits[:3], holders=holders)
     except ModelError:
         raise
     except KeyError as exc:
         raise ModelError(f"{path}: not a storywatch model (no {exc}): run storywatch learn") from None
     except (UnicodeDecodeError, ValueError, TypeError, AttributeError, RecursionError) as exc:
         raise ModelError(f"{path}: not a storywatch model ({exc}): run storywatch learn") from None
+
+
+def _holder_model(entry: dict) -> HolderModel:
+    return HolderModel(
+        _finite(entry["intercept"]),
+        {str(f): _finite(w) for f, w in entry["weights"].items()},
+        *(_finite(entry[k]) for k in ("confirm", "choose", "sure")),
+    )
 
 
 def _finite(value: object) -> float:

@@ -66,6 +66,13 @@ class Issue:
     def labels(self) -> tuple[str, ...]:
         return tuple(self.cues)
 
+    def may_be_held_by(self, actor: Actor) -> bool:
+        """Whether the story's files let this actor hold a stance on the issue."""
+        sides = {actor.id, actor.affiliation}
+        if self.holders and not sides & set(self.holders):
+            return False
+        return not sides & set(self.not_holders)
+
     # Topic terms that do not count inside these ("US troops" are not the European force).
     not_topic: tuple[str, ...] = ()
 

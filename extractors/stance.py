@@ -29,9 +29,10 @@ from extractors.attribution import (
     frames,
     next_clause,
     open_quotes,
+    wished,
 )
 from extractors.candidates import find_candidates
-from extractors.learned import Guess, guesses, read
+from extractors.learned import Guess, HolderModel, Reading, guesses, holding, read
 from extractors.phrases import alternation, exact_pattern, names_pattern, normalise, terms_pattern
 from extractors.records import (
     Actor,
@@ -45,13 +46,16 @@ from extractors.records import (
 )
 from extractors.sentences import Sentence, split_sentences
 
-TAGGER_VERSION = "3"
+TAGGER_VERSION = "4"
 # How far before a cue a negator, hedge or condition still qualifies it.
 QUALIFIER_WINDOW_WORDS = 4
 # A "sentence" longer than this is a page's debris (tables, lists), not a statement.
 MAX_SENTENCE_CHARS = 1500
 # How much a stance counts, by the way its holder was found.
-CONFIDENCE = {"quote": 0.95, "speaker": 0.9, "adjacent": 0.8, "subject": 0.7}
+CONFIDENCE = {"quote": 0.95, "speaker": 0.9, "agent": 0.8, "adjacent": 0.8, "subject": 0.7}
+# The agent of a passive ("was ruled out by Moscow") is grammar, not a guess: the holder model,
+# which has seen few passives, does not drop it.
+GRAMMATICAL = ("agent",)
 # Text from a feed's summary is shorter and less certain than the article itself.
 SOURCE_WEIGHT = {"page": 1.0, "seed": 1.0, "feed": 0.85}
 # A headline states a position in few words, often without saying who said so.
@@ -152,6 +156,7 @@ def _observe(
             clauses_used: set[int] = set()
             readings = []
             excluded = _excluded_spans(norm, sentence, issue)
+            likely: dict[str, float] | None = None  # the holder model's view, once needed
             for cue, label in _cues(norm, sentence, issue):
                 if any(
                     (cue.start() < b and a < cue.end())
@@ -167,7 +172,18 @@ def _observe(
                 if _elsewhere(norm, cue.end(), sentence.end, story.relevance):
                     continue  # "send 900 more troops to Estonia" is another deployment
                 found = find_holders(norm, sentence, present, cue.start(), cue.end(), actors, around)
-                holders = [h for h in found if _may_hold(actors[h.mention.actor_id], issue)]
+                if found and reading is not None and story.model.holders is not None:
+                    if likely is None:
+                        likely = _likely(story, reading, present, actors, issue)
+                    # A holder the model finds unlikely is dropped ("The Kremlin dismissed Trump's
+                    # assurance that Putin would accept ...": not Putin).
+                    found = [
+                        h
+                        for h in found
+                        if h.how in GRAMMATICAL
+                        or likely.get(h.mention.actor_id, 1.0) >= story.model.holders.confirm
+                    ]
+                holders = [h for h in found if issue.may_be_held_by(actors[h.mention.actor_id])]
                 if any(not h.fallback for h in holders):
                     holders = [h for h in holders if not h.fallback]
                 holders = [h for h in holders if h.mention.actor_id not in held]
@@ -177,7 +193,7 @@ def _observe(
                 rivals = {
                     i.id: topics[i.id]
                     for i in story.issues
-                    if any(_may_hold(actors[h.mention.actor_id], i) for h in holders)
+                    if any(i.may_be_held_by(actors[h.mention.actor_id]) for h in holders)
                 }
                 if not _about(issue, cue, rivals):
                     continue
@@ -223,6 +239,7 @@ def _observe(
                     unstated,
                     topics,
                     second,
+                    reading,
                     around,
                     actors,
                     weight,
@@ -231,6 +248,33 @@ def _observe(
                 )
             )
     return observations
+
+
+def _likely(
+    story: Story, reading: Reading, present: list[Mention], actors: dict[str, Actor], issue: Issue
+) -> dict[str, float]:
+    """The holder model's probability for each actor named that may hold the issue."""
+    named = [actors[i] for i in dict.fromkeys(m.actor_id for m in present)]
+    return holding(story.model.holders, reading, [a for a in named if issue.may_be_held_by(a)], issue.id)
+
+
+def _chosen(mention: Mention, around: list[Frame], actors: dict[str, Actor]) -> Holder:
+    """A holder the model chose: its own word, unless someone of another side reports it."""
+    reports = [
+        f
+        for f in around
+        if f.start <= mention.start < f.end and f.speaker is not None and f.speaker != mention
+    ]
+    if reports:
+        speaker = min(reports, key=lambda f: f.end - f.start).speaker
+        if _side(actors, speaker.actor_id) != _side(actors, mention.actor_id):
+            return Holder(mention, "subject", "claim", speaker.actor_id)
+    return Holder(mention, "subject")
+
+
+def _side(actors: dict[str, Actor], actor_id: str) -> str:
+    actor = actors.get(actor_id)
+    return (actor.affiliation or actor.id) if actor else actor_id
 
 
 def _story_words(norm: str, sentence: Sentence, story: Story) -> bool:
@@ -260,6 +304,7 @@ def _learned(
     issues: list[Issue],
     topics: dict[str, list[tuple[int, int]]],
     second: dict[str, Guess | None],
+    reading: Reading | None,
     around: list[Frame],
     actors: dict[str, Actor],
     weight: float,
@@ -281,10 +326,25 @@ def _learned(
         holders = [
             h
             for h in find_holders(norm, sentence, present, anchor.start, anchor.end, actors, around)
-            if _may_hold(actors[h.mention.actor_id], issue)
+            if issue.may_be_held_by(actors[h.mention.actor_id])
         ]
         if any(not h.fallback for h in holders):
             holders = [h for h in holders if not h.fallback]
+        # Nobody found, because what follows is asked of someone ("Zelensky asked Trump to send
+        # troops"): that states no position, and the model does not choose one either.
+        if (
+            reading is not None
+            and model.holders is not None
+            and (holders or not wished(norm, sentence.start, anchor.start))
+        ):
+            holders = _with_model(
+                holders,
+                _likely(story, reading, present, actors, issue),
+                present,
+                around,
+                actors,
+                model.holders,
+            )
         found.extend(
             _observation(
                 holder,
@@ -300,6 +360,32 @@ def _learned(
             for holder in holders
         )
     return found
+
+
+def _with_model(
+    holders: list[Holder],
+    likely: dict[str, float],
+    present: list[Mention],
+    around: list[Frame],
+    actors: dict[str, Actor],
+    model: HolderModel,
+) -> list[Holder]:
+    """The rules' holders of a guessed stance that the holder model does not find unlikely, and
+    those it is sure of; where the rules found nobody, those it finds likely."""
+    if holders:
+        kept = [
+            h for h in holders if h.how in GRAMMATICAL or likely.get(h.mention.actor_id, 1.0) >= model.confirm
+        ]
+        bar = model.sure
+    else:
+        kept, bar = [], model.choose
+    taken = {h.mention.actor_id for h in kept}
+    for actor_id, probability in likely.items():
+        if probability >= bar and actor_id not in taken:
+            mention = next(m for m in present if m.actor_id == actor_id)
+            kept.append(_chosen(mention, around, actors))
+            taken.add(actor_id)
+    return kept
 
 
 def _observation(
@@ -578,11 +664,3 @@ def _just_before(norm: str, sentence_start: int, cue_start: int, phrases: tuple[
 
 _ASIDE = re.compile(r",[^,;:]{1,40},")
 _CLAUSE_MARK = re.compile(r"[,;:]")
-
-
-def _may_hold(actor: Actor, issue: Issue) -> bool:
-    """Whether the issue's files let this actor hold a stance on it."""
-    sides = {actor.id, actor.affiliation}
-    if issue.holders and not sides & set(issue.holders):
-        return False
-    return not sides & set(issue.not_holders)

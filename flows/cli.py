@@ -146,6 +146,15 @@ def learn(
     )
     for issue, counts in result.per_issue.items():
         console.print(f"  {issue}: " + ", ".join(f"{label} {n}" for label, n in sorted(counts.items())))
+    if result.holders:
+        console.print(
+            f"Who holds a stance: learned from {sum(result.holders.values())} actors named where one was "
+            f"stated ({result.holders['holds']} hold it)."
+        )
+    else:
+        console.print(
+            "Who holds a stance: left to the rules (the examples never name an actor who does not)."
+        )
 
 
 @app.command()

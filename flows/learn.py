@@ -22,6 +22,7 @@ class Learned:
     files: int
     per_issue: dict[str, dict[str, int]]  # issue -> label -> examples
     min_probability: float  # what a guess needs, chosen on folds of the examples
+    holders: dict[str, int] | None  # actors named where a stance was stated: "holds", "does not"
 
 
 def learn_story(settings: Settings, story_name: str | None = None, extra: tuple[Path, ...] = ()) -> Learned:
@@ -42,7 +43,8 @@ def learn_story(settings: Settings, story_name: str | None = None, extra: tuple[
     partial.replace(path)
     load_story(folder)  # the written model loads
     per_issue = {issue: entry["examples"] for issue, entry in doc["issues"].items()}
-    return Learned(path, len(cases), len(files), per_issue, doc["min_probability"])
+    holders = doc["holders"]["examples"] if doc.get("holders") else None
+    return Learned(path, len(cases), len(files), per_issue, doc["min_probability"], holders)
 
 
 def _shown(path: Path, folder: Path) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extractors.learned import MODEL_FILE, features, tokens
+from extractors.learned import MODEL_FILE, features, holder_features, tokens
 from extractors.phrases import normalise
 from extractors.stance import tag_article
 from extractors.story import StoryError, load_story
@@ -79,6 +79,28 @@ def test_learn_trains_a_model_that_reads_what_the_rules_miss(cli, story_folder: 
     ]
 
 
+def test_learn_trains_who_holds_a_stance_when_the_examples_name_others(cli, story_folder: Path):
+    cases = examples()
+    for n, case in enumerate(cases):
+        # Trump is named beside the holder and holds nothing (nor does Ukraine, named in each).
+        if case["expect"]:
+            case["text"] = f"While Donald Trump looked on, {case['text'][0].lower()}{case['text'][1:]}"
+            case["id"] = f"with-trump-{n}"
+    (story_folder / "examples").mkdir()
+    (story_folder / "examples" / "idioms.yaml").write_text(yaml.safe_dump({"cases": examples() + cases}))
+    learned = cli("learn", "--story", str(story_folder))
+    assert learned.returncode == 0, learned.stderr
+    assert "learned from 90 actors named where one was stated (36 hold it)" in learned.stdout
+    story = load_story(story_folder)
+    assert story.model.holders is not None
+    seen = tag_article(
+        "While Donald Trump looked on, Emmanuel Macron gave a thumbs-up to a contingent in Ukraine.",
+        story,
+        WHEN,
+    )
+    assert [(o.actor_id, o.stance) for o in seen.observations] == [("macron", "support")]
+
+
 def test_examples_with_an_unknown_label_are_refused_by_name(cli, story_folder: Path):
     (story_folder / "examples").mkdir()
     bad = examples()
@@ -117,8 +139,9 @@ def test_an_examples_file_that_is_not_a_list_of_cases_is_named(cli, story_folder
     assert "notes.yaml" in refused.stderr and "cases" in refused.stderr
 
 
-def handmade(folder: Path, weight: float, **limits: float) -> None:
-    """A model that reads the word "thumbs" as opposition to troops, as sure as ``weight`` makes it."""
+def handmade(folder: Path, weight: float, holders: dict | None = None, **limits: float) -> None:
+    """A model that reads the word "thumbs" as opposition to troops, as sure as ``weight`` makes it
+    (and, given ``holders``, a holder model)."""
     doc = {
         "format": 1, "story": "uk-troops-ukraine", "examples": 1, "trained_on": ["by hand"],
         "min_probability": 0.5, "overrule": 0.9, "overrule_qualified": 0.98, **limits,
@@ -127,7 +150,70 @@ def handmade(folder: Path, weight: float, **limits: float) -> None:
             "weights": {"w=thumbs": [0.0, weight, 0.0]},
         }},
     }  # fmt: skip
+    if holders is not None:
+        doc["holders"] = holders
     (folder / MODEL_FILE).write_text(json.dumps(doc))
+
+
+# A holder model that knows one thing: the actor after "from" holds the stance (p = 0.98);
+# any other actor named is unlikely to (p = 0.018).
+FROM_HOLDS = {"intercept": -4.0, "weights": {"o-1=from": 8.0}, "confirm": 0.3, "choose": 0.5, "sure": 0.9}
+
+
+def test_the_holder_model_drops_an_unlikely_holder_and_adds_a_sure_one(story_folder: Path):
+    handmade(story_folder, weight=4.0)
+    rules_only = load_story(story_folder)
+    handmade(story_folder, weight=4.0, holders=FROM_HOLDS)
+    story = load_story(story_folder)
+
+    def held(text: str, which=story) -> list[tuple]:
+        return [
+            (o.actor_id, o.stance, o.attribution, o.claimed_by)
+            for o in tag_article(text, which, WHEN).observations
+        ]
+
+    # The rules take the subject; the holder model finds Starmer unlikely and Macron sure.
+    heard = "Starmer heard a thumbs down on a European contingent in Ukraine from Macron."
+    assert held(heard, rules_only) == [("starmer", "oppose", "own", None)]
+    assert held(heard) == [("macron", "oppose", "own", None)]
+    # Where the rules find nobody, the model chooses; inside someone's report it is their claim.
+    assert held("The thumbs down on a European contingent in Ukraine came from Macron.", rules_only) == []
+    assert held("Zelensky said the thumbs down on a European contingent in Ukraine came from Macron.") == [
+        ("macron", "oppose", "claim", "zelensky")
+    ]
+    # A rule's cue keeps its holders only if the model does not find them unlikely.
+    talked = "Macron and Starmer talked about the plan to send troops to Ukraine."
+    assert held(talked, rules_only) != [] and held(talked) == []
+
+
+def test_a_holder_model_with_bad_numbers_is_refused(story_folder: Path):
+    handmade(story_folder, weight=4.0, holders={**FROM_HOLDS, "confirm": 1.5})
+    with pytest.raises(StoryError, match="at most 1"):
+        load_story(story_folder)
+    handmade(story_folder, weight=4.0, holders={**FROM_HOLDS, "weights": {"o-1=from": "NaN"}})
+    with pytest.raises(StoryError, match=f"{MODEL_FILE}.*not a finite number"):
+        load_story(story_folder)
+    handmade(story_folder, weight=4.0, holders={"intercept": 0.0, "weights": {}})
+    with pytest.raises(StoryError, match="confirm"):
+        load_story(story_folder)
+
+
+def test_holder_features_mark_the_actor_and_say_only_what_is_true():
+    story = load_story(SEED_STORY)
+    actors = {a.id: a for a in story.actors}
+    text = "Zelensky said Putin would never accept troops."
+    from extractors.actors import find_mentions
+    from extractors.sentences import split_sentences
+
+    words = tokens(
+        normalise(text), 0, len(text), find_mentions(text, split_sentences(text), story.actors), actors
+    )
+    putin = holder_features(words, actors["putin"], "russia-accepts-troops")
+    assert putin["o-1=said"] == 1 and putin["o-2=_other_"] == 1 and putin["o1=would"] == 1
+    assert putin["b:said"] == 1 and putin["a:accept"] == 1
+    # Putin is not the first actor named: the feature is absent, not present with a zero.
+    assert "first" not in putin and putin["last"] == 1
+    assert holder_features(words, actors["zelensky"], "russia-accepts-troops")["verb_after"] == 1
 
 
 def test_a_sure_model_overrules_a_bare_cue_but_hardly_a_qualified_one(story_folder: Path):
