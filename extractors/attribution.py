@@ -523,6 +523,11 @@ def _object_of_preposition(norm: str, sentence: Sentence, start: int) -> bool:
     return _PREPOSITION_BEFORE.search(norm, max(sentence.start, start - WINDOW_CHARS), start) is not None
 
 
+def quoted(norm: str, sentence: Sentence, position: int) -> bool:
+    """Whether ``position`` lies inside a quotation of the sentence."""
+    return any(q.start() < position < q.end() for q in _QUOTES.finditer(norm, sentence.start, sentence.end))
+
+
 def wished(norm: str, start: int, cue_start: int) -> bool:
     """Whether a hope, request or demand comes before the cue ("asked Trump to send troops")."""
     return _DESIRE.search(norm, start, cue_start) is not None

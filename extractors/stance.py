@@ -29,6 +29,7 @@ from extractors.attribution import (
     frames,
     next_clause,
     open_quotes,
+    quoted,
     wished,
 )
 from extractors.candidates import find_candidates
@@ -258,17 +259,20 @@ def _likely(
     return holding(story.model.holders, reading, [a for a in named if issue.may_be_held_by(a)], issue.id)
 
 
-def _chosen(mention: Mention, around: list[Frame], actors: dict[str, Actor]) -> Holder:
-    """A holder the model chose: its own word, unless someone of another side reports it."""
-    reports = [
-        f
-        for f in around
-        if f.start <= mention.start < f.end and f.speaker is not None and f.speaker != mention
-    ]
+def _chosen(
+    norm: str, sentence: Sentence, mention: Mention, around: list[Frame], actors: dict[str, Actor]
+) -> Holder:
+    """A holder the model chose: its own word, unless someone of another side, or someone
+    unnamed ('"France and Germany ... will have boots on the ground," he said'), reports it."""
+    reports = [f for f in around if f.start <= mention.start < f.end and f.speaker != mention]
     if reports:
         speaker = min(reports, key=lambda f: f.end - f.start).speaker
+        if speaker is None:
+            return Holder(mention, "subject", "claim", "others")
         if _side(actors, speaker.actor_id) != _side(actors, mention.actor_id):
             return Holder(mention, "subject", "claim", speaker.actor_id)
+    elif quoted(norm, sentence, mention.start):
+        return Holder(mention, "subject", "claim", "others")  # named in a quotation nobody we know said
     return Holder(mention, "subject")
 
 
@@ -337,14 +341,8 @@ def _learned(
             and model.holders is not None
             and (holders or not wished(norm, sentence.start, anchor.start))
         ):
-            holders = _with_model(
-                holders,
-                _likely(story, reading, present, actors, issue),
-                present,
-                around,
-                actors,
-                model.holders,
-            )
+            likely = _likely(story, reading, present, actors, issue)
+            holders = _with_model(norm, sentence, holders, likely, present, around, actors, model.holders)
         found.extend(
             _observation(
                 holder,
@@ -363,6 +361,8 @@ def _learned(
 
 
 def _with_model(
+    norm: str,
+    sentence: Sentence,
     holders: list[Holder],
     likely: dict[str, float],
     present: list[Mention],
@@ -376,14 +376,15 @@ def _with_model(
         kept = [
             h for h in holders if h.how in GRAMMATICAL or likely.get(h.mention.actor_id, 1.0) >= model.confirm
         ]
-        bar = model.sure
+        # Where it believes none of them, it chooses as if the rules had found nobody.
+        bar = model.sure if kept else model.choose
     else:
         kept, bar = [], model.choose
     taken = {h.mention.actor_id for h in kept}
     for actor_id, probability in likely.items():
         if probability >= bar and actor_id not in taken:
             mention = next(m for m in present if m.actor_id == actor_id)
-            kept.append(_chosen(mention, around, actors))
+            kept.append(_chosen(norm, sentence, mention, around, actors))
             taken.add(actor_id)
     return kept
 

@@ -181,6 +181,10 @@ def test_the_holder_model_drops_an_unlikely_holder_and_adds_a_sure_one(story_fol
     assert held("Zelensky said the thumbs down on a European contingent in Ukraine came from Macron.") == [
         ("macron", "oppose", "claim", "zelensky")
     ]
+    # Named in a quotation whose speaker the story does not know: someone else's claim.
+    assert held("'The thumbs down on a European contingent in Ukraine came from Macron,' he said.") == [
+        ("macron", "oppose", "claim", "others")
+    ]
     # A rule's cue keeps its holders only if the model does not find them unlikely.
     talked = "Macron and Starmer talked about the plan to send troops to Ukraine."
     assert held(talked, rules_only) != [] and held(talked) == []
