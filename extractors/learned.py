@@ -167,7 +167,16 @@ def holder_features(words: list[Token], actor: Actor, issue_id: str) -> Counter[
     words next to each of its mentions, where it stands among the actors named, the words
     before and after it, and whether a verb of saying is near."""
     found: Counter[str] = Counter()
-    texts = ["_self_" if w.actor == actor.id else "_other_" if w.actor else w.text for w in words]
+    side = f"_{actor.affiliation or actor.id}_"
+    # Another actor of the same side ("Peskov said the Kremlin ...") is an ally, not a rival.
+    texts = [
+        "_self_"
+        if w.actor == actor.id
+        else ("_ally_" if w.text == side else "_other_")
+        if w.actor
+        else w.text
+        for w in words
+    ]
     own = [k for k, w in enumerate(words) if w.actor == actor.id]
     if not own:
         return found
@@ -211,6 +220,8 @@ def holding(model: HolderModel, reading: Reading, actors: list[Actor], issue_id:
         score = model.intercept
         for name, count in named.items():
             score += model.weights.get(name, 0.0) * count
+        if not math.isfinite(score):  # huge weights that cancel out say nothing
+            continue
         found[actor.id] = 1 / (1 + math.exp(-max(-60.0, min(60.0, score))))
     return found
 
@@ -310,6 +321,8 @@ def parse_model(raw: bytes, path: Path, story_id: str, labels: dict[str, tuple[s
             limits += (holders.confirm, holders.choose, holders.sure)
         if not all(0 < limit <= 1 for limit in limits):
             raise ModelError(f"{path}: probabilities must be above 0 and at most 1")
+        if holders is not None and not holders.confirm <= holders.choose <= holders.sure:
+            raise ModelError(f"{path}: the holder model needs confirm <= choose <= sure")
         return StanceModel(issues, int(doc["examples"]), trained_on, *limits[:3], holders=holders)
     except ModelError:
         raise

@@ -173,20 +173,17 @@ def _observe(
                 if _elsewhere(norm, cue.end(), sentence.end, story.relevance):
                     continue  # "send 900 more troops to Estonia" is another deployment
                 found = find_holders(norm, sentence, present, cue.start(), cue.end(), actors, around)
-                if found and reading is not None and story.model.holders is not None:
-                    if likely is None:
-                        likely = _likely(story, reading, present, actors, issue)
-                    # A holder the model finds unlikely is dropped ("The Kremlin dismissed Trump's
-                    # assurance that Putin would accept ...": not Putin).
-                    found = [
-                        h
-                        for h in found
-                        if h.how in GRAMMATICAL
-                        or likely.get(h.mention.actor_id, 1.0) >= story.model.holders.confirm
-                    ]
                 holders = [h for h in found if issue.may_be_held_by(actors[h.mention.actor_id])]
                 if any(not h.fallback for h in holders):
                     holders = [h for h in holders if not h.fallback]
+                if holders and reading is not None and story.model.holders is not None:
+                    if likely is None:
+                        likely = _likely(story, reading, present, actors, issue)
+                    # A holder the model finds unlikely is dropped ("The Kremlin dismissed Trump's
+                    # assurance that Putin would accept ...": not Putin). Only after the fallback
+                    # is settled: a speaker stands in only for those who cannot hold the issue,
+                    # not for those the model doubts.
+                    holders = [h for h in holders if _believed(h, likely, story.model.holders)]
                 holders = [h for h in holders if h.mention.actor_id not in held]
                 if not holders:
                     continue
@@ -334,15 +331,14 @@ def _learned(
         ]
         if any(not h.fallback for h in holders):
             holders = [h for h in holders if not h.fallback]
-        # Nobody found, because what follows is asked of someone ("Zelensky asked Trump to send
-        # troops"): that states no position, and the model does not choose one either.
-        if (
-            reading is not None
-            and model.holders is not None
-            and (holders or not wished(norm, sentence.start, anchor.start))
-        ):
+        if reading is not None and model.holders is not None:
             likely = _likely(story, reading, present, actors, issue)
-            holders = _with_model(norm, sentence, holders, likely, present, around, actors, model.holders)
+            # What is asked of someone ("Zelensky asked Trump to send troops") states no position:
+            # the model chooses nobody there.
+            may_choose = not wished(norm, sentence.start, anchor.start)
+            holders = _with_model(
+                norm, sentence, holders, likely, present, around, actors, model.holders, may_choose
+            )
         found.extend(
             _observation(
                 holder,
@@ -369,24 +365,32 @@ def _with_model(
     around: list[Frame],
     actors: dict[str, Actor],
     model: HolderModel,
+    may_choose: bool = True,
 ) -> list[Holder]:
     """The rules' holders of a guessed stance that the holder model does not find unlikely, and
-    those it is sure of; where the rules found nobody, those it finds likely."""
-    if holders:
-        kept = [
-            h for h in holders if h.how in GRAMMATICAL or likely.get(h.mention.actor_id, 1.0) >= model.confirm
-        ]
-        # Where it believes none of them, it chooses as if the rules had found nobody.
-        bar = model.sure if kept else model.choose
-    else:
-        kept, bar = [], model.choose
+    those it is sure of; where the rules found nobody (or nobody it believes), those it finds
+    likely, unless ``may_choose`` is false."""
+    kept = [h for h in holders if _believed(h, likely, model)]
+    if not kept and not may_choose:
+        return []
+    # Where it believes none of the rules' holders, it chooses as if they had found nobody.
+    bar = model.sure if kept else model.choose
     taken = {h.mention.actor_id for h in kept}
     for actor_id, probability in likely.items():
         if probability >= bar and actor_id not in taken:
-            mention = next(m for m in present if m.actor_id == actor_id)
+            # The actor's mention in this sentence's own words (not a speaker carried from before).
+            mention = next(
+                m for m in present if m.actor_id == actor_id and sentence.start <= m.start < sentence.end
+            )
             kept.append(_chosen(norm, sentence, mention, around, actors))
             taken.add(actor_id)
     return kept
+
+
+def _believed(holder: Holder, likely: dict[str, float], model: HolderModel) -> bool:
+    """Whether a holder the rules chose survives the holder model: the agent of a passive always
+    does; an actor the model did not score (a speaker carried from before) too."""
+    return holder.how in GRAMMATICAL or likely.get(holder.mention.actor_id, 1.0) >= model.confirm
 
 
 def _observation(

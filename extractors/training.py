@@ -40,9 +40,9 @@ OVERRULE_QUALIFIED = 0.98
 # Features seen in fewer examples than this teach nothing that carries over.
 MIN_EXAMPLES_PER_FEATURE = 2
 # How sure the holder model must be to drop a holder the rules chose (below CONFIRM), to choose
-# one where they chose nobody (CHOOSE), or beside those they chose (SURE). Chosen by training on
-# four fifths of the examples and tagging the rest with rules and model (attribution F1 0.838 ->
-# 0.871 there), never on an evaluation set.
+# one where they chose nobody (CHOOSE), or beside those they chose (SURE). Chosen with
+# bench/stance_folds.py (train on four fifths of the examples, tag the rest with rules and
+# model), never on an evaluation set; the gain measured there is optimistic for that reason.
 CONFIRM = 0.3
 CHOOSE = 0.5
 SURE = 0.9
@@ -201,6 +201,11 @@ def _train_holders(
     """The holder model as the JSON entry ``parse_model`` reads, or None with too few examples."""
     if len(set(held)) < 2:
         return None
+    seen: dict[str, int] = {}
+    for row in rows:
+        for name in row:
+            seen[name] = seen.get(name, 0) + 1
+    rows = [{k: v for k, v in row.items() if seen[k] >= MIN_EXAMPLES_PER_FEATURE} for row in rows]
     vectorizer = vectorizer_class()
     matrix = vectorizer.fit_transform(rows)
     model = model_class(C=1.0, max_iter=5000)

@@ -148,12 +148,13 @@ def learn(
         console.print(f"  {issue}: " + ", ".join(f"{label} {n}" for label, n in sorted(counts.items())))
     if result.holders:
         console.print(
-            f"Who holds a stance: learned from {sum(result.holders.values())} actors named where one was "
-            f"stated ({result.holders['holds']} hold it)."
+            f"Who holds a stance: learned from {sum(result.holders.values())} (actor, issue) pairs "
+            f"named in examples that state the issue ({result.holders['holds']} of them hold it)."
         )
     else:
         console.print(
-            "Who holds a stance: left to the rules (the examples never name an actor who does not)."
+            "Who holds a stance: left to the rules (the examples never tell holders apart from "
+            "other actors named)."
         )
 
 

@@ -90,7 +90,10 @@ def test_learn_trains_who_holds_a_stance_when_the_examples_name_others(cli, stor
     (story_folder / "examples" / "idioms.yaml").write_text(yaml.safe_dump({"cases": examples() + cases}))
     learned = cli("learn", "--story", str(story_folder))
     assert learned.returncode == 0, learned.stderr
-    assert "learned from 90 actors named where one was stated (36 hold it)" in learned.stdout
+    assert (
+        "learned from 90 (actor, issue) pairs named in examples that state the issue (36 of them hold it)"
+        in learned.stdout
+    )
     story = load_story(story_folder)
     assert story.model.holders is not None
     seen = tag_article(
@@ -160,34 +163,57 @@ def handmade(folder: Path, weight: float, holders: dict | None = None, **limits:
 FROM_HOLDS = {"intercept": -4.0, "weights": {"o-1=from": 8.0}, "confirm": 0.3, "choose": 0.5, "sure": 0.9}
 
 
-def test_the_holder_model_drops_an_unlikely_holder_and_adds_a_sure_one(story_folder: Path):
+def held(text: str, story) -> list[tuple]:
+    return [
+        (o.actor_id, o.stance, o.attribution, o.claimed_by)
+        for o in tag_article(text, story, WHEN).observations
+    ]
+
+
+def test_the_holder_model_drops_an_unlikely_holder_and_chooses_where_it_believes_nobody(story_folder: Path):
     handmade(story_folder, weight=4.0)
     rules_only = load_story(story_folder)
     handmade(story_folder, weight=4.0, holders=FROM_HOLDS)
     story = load_story(story_folder)
-
-    def held(text: str, which=story) -> list[tuple]:
-        return [
-            (o.actor_id, o.stance, o.attribution, o.claimed_by)
-            for o in tag_article(text, which, WHEN).observations
-        ]
-
-    # The rules take the subject; the holder model finds Starmer unlikely and Macron sure.
+    # The rules take the subject; the model finds Starmer unlikely, and chooses Macron instead.
     heard = "Starmer heard a thumbs down on a European contingent in Ukraine from Macron."
     assert held(heard, rules_only) == [("starmer", "oppose", "own", None)]
-    assert held(heard) == [("macron", "oppose", "own", None)]
-    # Where the rules find nobody, the model chooses; inside someone's report it is their claim.
+    assert held(heard, story) == [("macron", "oppose", "own", None)]
+    # Where the rules find nobody, the model chooses; inside the report of another side, or of
+    # someone the story does not know, it is a claim; of the same side, the actor's own word.
     assert held("The thumbs down on a European contingent in Ukraine came from Macron.", rules_only) == []
-    assert held("Zelensky said the thumbs down on a European contingent in Ukraine came from Macron.") == [
-        ("macron", "oppose", "claim", "zelensky")
-    ]
-    # Named in a quotation whose speaker the story does not know: someone else's claim.
-    assert held("'The thumbs down on a European contingent in Ukraine came from Macron,' he said.") == [
-        ("macron", "oppose", "claim", "others")
-    ]
-    # A rule's cue keeps its holders only if the model does not find them unlikely.
+    assert held(
+        "Zelensky said the thumbs down on a European contingent in Ukraine came from Macron.", story
+    ) == [("macron", "oppose", "claim", "zelensky")]
+    assert held(
+        "'The thumbs down on a European contingent in Ukraine came from Macron,' he said.", story
+    ) == [("macron", "oppose", "claim", "others")]
+    assert held(
+        "Starmer said the thumbs down on a European contingent in Ukraine came from Britain.", story
+    ) == [("uk", "oppose", "own", None)]
+    # What is asked of others states no position: the model chooses nobody there either.
+    asked = "Zelensky asked Trump to give a thumbs down on a European contingent in Ukraine from Macron."
+    assert held(asked, story) == []
+    # A rule's cue keeps its holders only if the model does not find them unlikely...
     talked = "Macron and Starmer talked about the plan to send troops to Ukraine."
-    assert held(talked, rules_only) != [] and held(talked) == []
+    assert held(talked, rules_only) != [] and held(talked, story) == []
+    # ... except the agent of a passive, which is grammar, not a guess.
+    passive = "A deployment of British troops to Ukraine was ruled out by Paris."
+    assert held(passive, story) == held(passive, rules_only) == [("france", "oppose", "own", None)]
+
+
+def test_a_sure_holder_model_adds_a_holder_beside_those_the_rules_chose(story_folder: Path):
+    # People are as likely as not to hold (0.5: kept), and the actor after "from" is sure (0.98).
+    people = {**FROM_HOLDS, "weights": {"o-1=from": 8.0, "kind=person": 4.0}}
+    handmade(story_folder, weight=4.0, holders=people)
+    story = load_story(story_folder)
+    text = (
+        "Macron gave a thumbs down to a European contingent in Ukraine, in talks with advisers from Britain."
+    )
+    assert held(text, story) == [("macron", "oppose", "own", None), ("uk", "oppose", "own", None)]
+    # Below "sure", an actor is not added beside a holder the rules chose and the model keeps.
+    handmade(story_folder, weight=4.0, holders={**people, "sure": 0.99})
+    assert held(text, load_story(story_folder)) == [("macron", "oppose", "own", None)]
 
 
 def test_a_holder_model_with_bad_numbers_is_refused(story_folder: Path):
@@ -199,6 +225,9 @@ def test_a_holder_model_with_bad_numbers_is_refused(story_folder: Path):
         load_story(story_folder)
     handmade(story_folder, weight=4.0, holders={"intercept": 0.0, "weights": {}})
     with pytest.raises(StoryError, match="confirm"):
+        load_story(story_folder)
+    handmade(story_folder, weight=4.0, holders={**FROM_HOLDS, "confirm": 0.95, "choose": 0.1})
+    with pytest.raises(StoryError, match="confirm <= choose <= sure"):
         load_story(story_folder)
 
 
