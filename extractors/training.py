@@ -129,11 +129,7 @@ def train(
         for row, holds in _holder_examples(case, words, story):
             holder_rows.append(row)
             held.append(holds)
-    seen: dict[str, int] = {}
-    for row in rows:
-        for name in row:
-            seen[name] = seen.get(name, 0) + 1
-    rows = [{k: v for k, v in row.items() if seen[k] >= MIN_EXAMPLES_PER_FEATURE} for row in rows]
+    rows = _common(rows)
     vectorizer = DictVectorizer()
     matrix = vectorizer.fit_transform(rows)
     names = vectorizer.get_feature_names_out()
@@ -201,11 +197,7 @@ def _train_holders(
     """The holder model as the JSON entry ``parse_model`` reads, or None with too few examples."""
     if len(set(held)) < 2:
         return None
-    seen: dict[str, int] = {}
-    for row in rows:
-        for name in row:
-            seen[name] = seen.get(name, 0) + 1
-    rows = [{k: v for k, v in row.items() if seen[k] >= MIN_EXAMPLES_PER_FEATURE} for row in rows]
+    rows = _common(rows)
     vectorizer = vectorizer_class()
     matrix = vectorizer.fit_transform(rows)
     model = model_class(C=1.0, max_iter=5000)
@@ -259,6 +251,15 @@ def _threshold(matrix: Any, targets: dict[str, list[str]], regularisation: float
         if f1 > best_f1 + 1e-9:
             best_threshold, best_f1 = candidate, f1
     return best_threshold
+
+
+def _common(rows: list) -> list[dict]:
+    """Each row without the features seen in fewer than MIN_EXAMPLES_PER_FEATURE rows."""
+    seen: dict[str, int] = {}
+    for row in rows:
+        for name in row:
+            seen[name] = seen.get(name, 0) + 1
+    return [{k: v for k, v in row.items() if seen[k] >= MIN_EXAMPLES_PER_FEATURE} for row in rows]
 
 
 def _label(case: dict[str, Any], issue_id: str, order: tuple[str, ...]) -> str:
