@@ -357,7 +357,7 @@ def find_holders(
         if subject is not None and _wish(norm, frame.start, subject[0][0].start, cue_start):
             subject = None  # what the speaker wants of others is not their position
         if subject is not None and not any(
-            _same_side(speaker.actor_id, m.actor_id, actors) for m in subject[0]
+            same_side(speaker.actor_id, m.actor_id, actors) for m in subject[0]
         ):
             claims = [Holder(m, subject[1], "claim", speaker.actor_id) for m in subject[0]]
             # When the issue cannot be held by those named, the words are the speaker's own
@@ -374,7 +374,7 @@ def find_holders(
             (
                 person
                 for person in voices
-                if _kind(person, actors) == "person" and _same_side(speaker.actor_id, person.actor_id, actors)
+                if _kind(person, actors) == "person" and same_side(speaker.actor_id, person.actor_id, actors)
             ),
             speaker,
         )
@@ -387,7 +387,7 @@ def find_holders(
                 if f.speaker is not None
                 and f.start <= speaker.start < f.end
                 and _relays(norm, f.start, _phrase_start(norm, speaker, mentions))
-                and not _same_side(f.speaker.actor_id, speaker.actor_id, actors)
+                and not same_side(f.speaker.actor_id, speaker.actor_id, actors)
             ),
             None,
         )
@@ -554,7 +554,7 @@ def _kind(mention: Mention, actors: dict[str, Actor]) -> str:
     return actor.kind if actor else ""
 
 
-def _same_side(speaker: str, subject: str, actors: dict[str, Actor]) -> bool:
+def same_side(speaker: str, subject: str, actors: dict[str, Actor]) -> bool:
     """Whether one actor speaks for the other (Lavrov for Russia, Trump for the US)."""
     if speaker == subject:
         return True

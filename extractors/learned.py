@@ -14,7 +14,8 @@ where the rules found none ("Putin told Trump that Russia accepted ...": Putin).
 Features are the sentence's words and word pairs, with each actor's mention replaced by the
 side it speaks for ("_russia_", "_us_"), so that "Lavrov" and "the Kremlin" teach the same
 thing, and words after a negation marked as negated. The holder model sees each actor's
-mentions as "_self_" and the other actors' as "_other_", with the words around them.
+mentions as "_self_", those of its own side as "_ally_" and the rest as "_other_", with the
+words around them.
 """
 
 from __future__ import annotations
@@ -170,14 +171,16 @@ def holder_features(words: list[Token], actor: Actor, issue_id: str) -> Counter[
     side = f"_{actor.affiliation or actor.id}_"
     # Another actor of the same side ("Peskov said the Kremlin ...") is an ally, not a rival.
     texts = [
-        "_self_"
+        w.text
+        if not w.actor
+        else "_self_"
         if w.actor == actor.id
-        else ("_ally_" if w.text == side else "_other_")
-        if w.actor
-        else w.text
+        else "_ally_"
+        if w.text == side
+        else "_other_"
         for w in words
     ]
-    own = [k for k, w in enumerate(words) if w.actor == actor.id]
+    own = [k for k, text in enumerate(texts) if text == "_self_"]
     if not own:
         return found
     others = [k for k, w in enumerate(words) if w.actor and w.actor != actor.id]
@@ -204,7 +207,7 @@ def holder_features(words: list[Token], actor: Actor, issue_id: str) -> Counter[
         if any(_SPEECH_VERB.fullmatch(t) for t in texts[max(0, k - 3) : k]):
             found["verb_before"] = 1
     for j, text in enumerate(texts):
-        if j not in own:
+        if text != "_self_":
             found[f"{'b' if j < first else 'a'}:{text}"] = 1
     return found
 

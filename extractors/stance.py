@@ -30,6 +30,7 @@ from extractors.attribution import (
     next_clause,
     open_quotes,
     quoted,
+    same_side,
     wished,
 )
 from extractors.candidates import find_candidates
@@ -266,16 +267,11 @@ def _chosen(
         speaker = min(reports, key=lambda f: f.end - f.start).speaker
         if speaker is None:
             return Holder(mention, "subject", "claim", "others")
-        if _side(actors, speaker.actor_id) != _side(actors, mention.actor_id):
+        if not same_side(speaker.actor_id, mention.actor_id, actors):
             return Holder(mention, "subject", "claim", speaker.actor_id)
     elif quoted(norm, sentence, mention.start):
         return Holder(mention, "subject", "claim", "others")  # named in a quotation nobody we know said
     return Holder(mention, "subject")
-
-
-def _side(actors: dict[str, Actor], actor_id: str) -> str:
-    actor = actors.get(actor_id)
-    return (actor.affiliation or actor.id) if actor else actor_id
 
 
 def _story_words(norm: str, sentence: Sentence, story: Story) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from extractors.actors import find_mentions
-from extractors.learned import MODEL_FORMAT, NONE, features, holder_features, tokens
+from extractors.learned import MODEL_FORMAT, NONE, Token, features, holder_features, tokens
 from extractors.phrases import normalise
 from extractors.records import Story
 from extractors.sentences import Sentence
@@ -174,7 +174,9 @@ def train(
     }
 
 
-def _holder_examples(case: dict[str, Any], words: list, story: Story) -> list[tuple[dict[str, int], int]]:
+def _holder_examples(
+    case: dict[str, Any], words: list[Token], story: Story
+) -> list[tuple[dict[str, int], int]]:
     """One row per issue the case states a stance on and actor named that may hold it: whether
     the case gives that actor a stance on the issue."""
     stated = {(e["actor"], e["issue"]) for e in case.get("expect") or []}

@@ -22,7 +22,7 @@ class Learned:
     files: int
     per_issue: dict[str, dict[str, int]]  # issue -> label -> examples
     min_probability: float  # what a guess needs, chosen on folds of the examples
-    holders: dict[str, int] | None  # actors named where a stance was stated: "holds", "does not"
+    holders: dict[str, int] | None  # (actor, issue) pairs the holder model learned from: "holds", "does not"
 
 
 def learn_story(settings: Settings, story_name: str | None = None, extra: tuple[Path, ...] = ()) -> Learned:
