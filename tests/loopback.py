@@ -74,6 +74,18 @@ class Loopback:
     def url(self, path: str) -> str:
         return self.base + path
 
+    def answered(self, paths: set[str], count: int, timeout: float = 5.0) -> list[tuple[float, float]]:
+        """The (start, end) of each GET of ``paths`` the server has finished answering, sorted,
+        once there are ``count`` of them: a handler records its span after the last byte is
+        sent, which can be just after the client has read it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                spans = sorted((start, end) for path, start, end in self.spans if path in paths)
+            if len(spans) >= count or time.monotonic() > deadline:
+                return spans
+            time.sleep(0.01)
+
     def hits(self, path: str) -> int:
         return sum(1 for method, p, _ in self.requests if method == "GET" and p.split("?")[0] == path)
 

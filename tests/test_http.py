@@ -182,7 +182,7 @@ def test_robots_txt_is_asked_once_per_host_and_kept(site: Loopback):
 def test_one_request_at_a_time_per_host_with_the_minimum_delay(site: Loopback):
     urls = [site.url(f"/feeds/world.rss?n={n}") for n in range(4)]
     fetch_all(replace(SETTINGS, min_host_delay=0.2), [Request(u, "feed") for u in urls])
-    spans = sorted((start, end) for path, start, end in site.spans if path == "/feeds/world.rss")
+    spans = site.answered({"/feeds/world.rss"}, 4)
     assert len(spans) == 4
     for (start, end), (next_start, _) in itertools.pairwise(spans):
         assert next_start >= end  # never two at once
@@ -254,7 +254,7 @@ def test_robots_txt_requests_queue_with_the_sites_other_requests(site: Loopback)
     fetch_all(replace(SETTINGS, min_host_delay=0.1), [Request(urls[0], "feed"), Request(urls[1])])
     # Only this test's requests: one still in flight from an earlier test must not count.
     mine = {"/feeds/world.rss", "/robots.txt", "/articles/kremlin-warns.html"}
-    spans = sorted((start, end) for path, start, end in site.spans if path in mine)
+    spans = site.answered(mine, 3)
     assert len(spans) == 3  # feed, robots.txt, page
     assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans))
 
