@@ -25,6 +25,13 @@ def surface_forms(actors: tuple[Actor, ...], when: date | None) -> dict[str, tup
     full name in the same text, unless the story lists it as an alias.
     """
     forms: dict[str, tuple[str, str]] = {}
+    # "Russian Foreign Minister" is also "Russia's foreign minister": the state's own names
+    # (not "the Russians") before a possessive.
+    states = {
+        d: [n for n in (a.name, *a.aliases) if not n.startswith("the ") and n not in a.demonyms]
+        for a in actors
+        for d in a.demonyms
+    }
     for actor in actors:
         if actor.kind == "person" and len(actor.name.split()) > 1:
             surname = actor.name.split()[-1]
@@ -47,6 +54,12 @@ def surface_forms(actors: tuple[Actor, ...], when: date | None) -> dict[str, tup
                 forms.setdefault(
                     name_key(f"the {_lower_title(title, first=True)}"), (actor.id, "role-after-name")
                 )
+                demonym, _, rest = title.partition(" ")
+                for state in states.get(demonym, []) if rest else []:
+                    forms.setdefault(name_key(f"{state}'s {rest}"), (actor.id, "role"))
+                    forms.setdefault(
+                        name_key(f"{state}'s {_lower_title(rest, first=True)}"), (actor.id, "role")
+                    )
         for alias in actor.aliases:
             forms[name_key(alias)] = (actor.id, "alias")
         forms[name_key(actor.name)] = (actor.id, "name")
@@ -148,7 +161,7 @@ _PEOPLE_OF = re.compile(
 _OFFICIAL_NOUNS = (
     r"officials?|ministers?|ministry|government|chancellor|spokes(?:man|woman|person)|envoys?|"
     r"diplomats?|sources|authorities|negotiators?|defen[cs]e\s+secretary|foreign\s+secretary|"
-    r"secretary|aide|ambassador|leaders?|administration"
+    r"secretary|aide|ambassador|embassy|presidency|delegation|leaders?|administration"
 )
 
 

@@ -79,6 +79,17 @@ def test_role_titles_name_their_holder_only_while_held(story: Story) -> None:
     assert mentions(text, story, IN_2020) == [("us", "US")]
 
 
+def test_a_title_after_the_states_possessive_names_its_holder(story: Story) -> None:
+    # "Russian Foreign Minister" in the registry is also "Russia's foreign minister"; another
+    # state's title is nobody the story follows.
+    text = "Russia's foreign minister met Britain’s Prime Minister and Italy's prime minister."
+
+    assert mentions(text, story, IN_2025) == [
+        ("lavrov", "Russia's foreign minister"),
+        ("starmer", "Britain’s Prime Minister"),
+    ]
+
+
 def test_mentions_carry_their_sentence(story: Story) -> None:
     text = "Macron spoke first. Then Zelensky replied."
 
