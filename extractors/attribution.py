@@ -393,7 +393,12 @@ def find_holders(
         )
         if relaying is not None:
             return [Holder(holder, how, "claim", relaying.actor_id)]
-        return [Holder(holder, how)]
+        # Those who speak together ("Starmer and Macron said", "UK, France say").
+        together = [holder]
+        if holder is speaker:
+            clause = clause_start(norm, sentence.start, speaker.start)
+            together = _coordinated(norm, speaker, [m for m in mentions if m.end <= speaker.end], clause)
+        return [Holder(m, how) for m in together]
     agent = _passive_agent(norm, sentence, mentions, cue_end)
     if agent is not None:  # "... was ruled out by Moscow"
         return [Holder(agent, "agent")]
@@ -455,8 +460,8 @@ def _subject(
     ]
     for mention in reversed(free):
         if cue_start - mention.end <= WINDOW_CHARS and _ADJACENT_GAP.match(norm[mention.end : cue_start]):
-            return _coordinated(norm, mention, before), "adjacent"
-    return (_coordinated(norm, free[0], before), "subject") if free else None
+            return _coordinated(norm, mention, before, start), "adjacent"
+    return (_coordinated(norm, free[0], before, start), "subject") if free else None
 
 
 _WHETHER = re.compile(r"\b(?:whether|if)\b", re.IGNORECASE)
@@ -540,13 +545,30 @@ def _wish(norm: str, start: int, subject_start: int, cue_start: int) -> bool:
     return found is not None and found.start() < subject_start
 
 
-def _coordinated(norm: str, head: Mention, mentions: list[Mention]) -> list[Mention]:
-    """``head`` and the actors joined to it by "and" or commas ("Zelensky, Macron and Starmer")."""
+def _coordinated(norm: str, head: Mention, mentions: list[Mention], clause: int) -> list[Mention]:
+    """``head`` and the actors joined to it by "and" or commas ("Zelensky, Macron and Starmer"),
+    after it and before it ("Britain and France said", when the verb's neighbour is France). A
+    bare comma joins a name before only at the clause's start ("UK, France say"): after
+    "Meeting Trump, Zelensky said" it ends a phrase."""
     chain = [head]
     for mention in mentions:
         if mention.start > chain[-1].end and _AND.fullmatch(norm, chain[-1].end, mention.start):
             chain.append(mention)
+    for mention in reversed(mentions):
+        if mention.end <= chain[0].start:
+            if not _AND.fullmatch(norm, mention.end, chain[0].start):
+                break
+            if (
+                "," in norm[mention.end : chain[0].start]
+                and not _AND_WORD.search(norm, mention.end, head.start)
+                and norm[clause : mention.start].strip(" '\"‘“").lower() not in ("", "the")
+            ):
+                break
+            chain.insert(0, mention)
     return list({m.actor_id: m for m in chain}.values())
+
+
+_AND_WORD = re.compile(r"\band\b|&")
 
 
 def _kind(mention: Mention, actors: dict[str, Actor]) -> str:

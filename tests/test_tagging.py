@@ -111,6 +111,23 @@ def test_speaker_holds_the_stance(story: Story) -> None:
     }
 
 
+def test_speakers_named_together_all_hold_the_stance(story: Story) -> None:
+    rules = replace(story, model=None)
+    # Headlines join speakers with a comma; the verb's neighbour is only the last of them.
+    for text in (
+        "UK, France say reassurance force ‘ready to deploy’ after ceasefire",
+        "Britain and France said their troops were ready to deploy after a ceasefire.",
+    ):
+        assert stances(text, rules) == {
+            ("uk", "troops-in-ukraine", "support"),
+            ("france", "troops-in-ukraine", "support"),
+        }, text
+    # After an opening phrase a comma ends the phrase: Trump is who Starmer met, not a speaker.
+    assert stances("Meeting Trump, Starmer said Britain was ready to deploy troops.", rules) == {
+        ("starmer", "troops-in-ukraine", "support"),
+    }
+
+
 def test_speaker_after_according_to(story: Story) -> None:
     text = "Foreign troops would be a legitimate target, according to Peskov."
 
