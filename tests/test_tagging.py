@@ -629,6 +629,10 @@ def test_troops_the_issue_is_not_about_give_no_stance_on_it(story: Story) -> Non
     assert stances("Trump rejected European troops defending Ukraine's border.", story) == {
         ("trump", "troops-in-ukraine", "oppose")
     }
+    # "No US boots on the ground" is about American soldiers, not the European force.
+    assert stances("Trump backs European troops for Ukraine but says no US boots on the ground", story) == {
+        ("trump", "troops-in-ukraine", "support")
+    }
 
 
 def test_a_troop_noun_shared_with_the_european_force_still_counts(rules: Story) -> None:
