@@ -360,8 +360,8 @@ def find_holders(
             same_side(speaker.actor_id, m.actor_id, actors) for m in subject[0]
         ):
             claims = [Holder(m, subject[1], "claim", speaker.actor_id) for m in subject[0]]
-            # When the issue cannot be held by those named, the words are the speaker's own
-            # ("Lavrov said Britain had no right to send troops").
+            # When the issue cannot be held by those named, the words may be the speaker's own
+            # ("Lavrov said Britain had no right to send troops"): the stance module decides.
             return [*claims, Holder(speaker, how, "own", None, fallback=True)]
         # One side speaking of itself: the person who speaks for it holds the stance
         # ("the Kremlin said Putin would never accept ...", "Peskov said Moscow ...").

@@ -174,9 +174,7 @@ def _observe(
                 if _elsewhere(norm, cue.end(), sentence.end, story.relevance):
                     continue  # "send 900 more troops to Estonia" is another deployment
                 found = find_holders(norm, sentence, present, cue.start(), cue.end(), actors, around)
-                holders = [h for h in found if issue.may_be_held_by(actors[h.mention.actor_id])]
-                if any(not h.fallback for h in holders):
-                    holders = [h for h in holders if not h.fallback]
+                holders = _entitled(found, issue, actors)
                 if holders and reading is not None and story.model.holders is not None:
                     if likely is None:
                         likely = _likely(story, reading, present, actors, issue)
@@ -247,6 +245,18 @@ def _observe(
                 )
             )
     return observations
+
+
+def _entitled(found: list[Holder], issue: Issue, actors: dict[str, Actor]) -> list[Holder]:
+    """The holders the story's files let hold the issue. A speaker stands in for those they
+    speak of only on an issue that belongs to one side, and only for the speaker's own side
+    ("Lavrov said Britain had no right to send troops": Russia's objection); on an open issue
+    the words are still the others' ("Zelensky said the Kremlin would reject European
+    troops" is no position of Zelensky's on the force)."""
+    holders = [h for h in found if issue.may_be_held_by(actors[h.mention.actor_id])]
+    if not issue.holders or any(not h.fallback for h in holders):
+        return [h for h in holders if not h.fallback]
+    return holders
 
 
 def _likely(
@@ -320,13 +330,9 @@ def _learned(
         anchor = guessed.anchor
         if _elsewhere(norm, anchor.end, sentence.end, story.relevance):
             continue
-        holders = [
-            h
-            for h in find_holders(norm, sentence, present, anchor.start, anchor.end, actors, around)
-            if issue.may_be_held_by(actors[h.mention.actor_id])
-        ]
-        if any(not h.fallback for h in holders):
-            holders = [h for h in holders if not h.fallback]
+        holders = _entitled(
+            find_holders(norm, sentence, present, anchor.start, anchor.end, actors, around), issue, actors
+        )
         if reading is not None and model.holders is not None:
             likely = _likely(story, reading, present, actors, issue)
             # What is asked of someone ("Zelensky asked Trump to send troops") states no position:

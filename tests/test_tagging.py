@@ -128,6 +128,18 @@ def test_speakers_named_together_all_hold_the_stance(story: Story) -> None:
     }
 
 
+def test_a_speaker_does_not_stand_in_for_a_side_the_open_issue_leaves_out(story: Story) -> None:
+    # Russia's objection is the russia-accepts-troops issue's; it is no position of Zelensky's
+    # on the force. On an issue of one side, a speaker of that side still speaks for it.
+    rules = replace(story, model=None)
+    assert stances("Zelensky said the Kremlin would reject European troops.", rules) == {
+        ("russia", "russia-accepts-troops", "rejects")
+    }
+    assert stances("Hegseth said Britain would get no US backstop.", rules) == {
+        ("us", "us-security-guarantee", "oppose")
+    }
+
+
 def test_speaker_after_according_to(story: Story) -> None:
     text = "Foreign troops would be a legitimate target, according to Peskov."
 
