@@ -40,8 +40,22 @@ def _atoms(phrase: str) -> list[str]:
     atoms = []
     if phrase[:4] in ("the ", "The "):
         atoms, phrase = ["[Tt]", "h", "e", r"\s+"], phrase[4:]
-    atoms += [r"\s+" if ch == " " else re.escape(ch) for ch in phrase]
+    for n, ch in enumerate(phrase):
+        if ch != " ":
+            atoms.append(re.escape(ch))
+        elif _MODAL.search(phrase, 0, n):
+            atoms.append(_SPACE_AFTER_MODAL)  # "would also send", "will still back"
+        else:
+            atoms.append(r"\s+")
     return [a for n, a in enumerate(atoms) if not (a == r"\s+" and n and atoms[n - 1] == r"\s+")]
+
+
+# An adverb between a modal and its verb leaves a phrase whole: "would only back", "will also send".
+_MODAL = re.compile(r"(?:^|\s)(?:will|would|could|can|should|shall|must|may|might)$", re.IGNORECASE)
+_SPACE_AFTER_MODAL = (
+    r"\s+(?:(?:also|only|still|now|then|certainly|probably|likely|definitely|indeed|eventually|"
+    r"ultimately|readily|gladly|happily|immediately|quickly|soon)\s+)?"
+)
 
 
 def _emit(node: dict) -> str:

@@ -633,10 +633,16 @@ def _qualify(
         label = issue.hedged.get(label, label)
         qualifiers.append("hedged")
     conditions = exact_pattern(issue.conditions)
-    if conditions is not None and conditions.search(norm, sentence.start, sentence.end):
+    if (conditions is not None and conditions.search(norm, sentence.start, sentence.end)) or (
+        _ONLY.search(cue.group()) and _IF.search(norm, cue.end(), sentence.end)
+    ):  # "would only back the force if Europe pays": "only ... if" is "only if"
         label = issue.conditional.get(label, label)
         qualifiers.append("conditional")
     return label, tuple(qualifiers)
+
+
+_ONLY = re.compile(r"\bonly\b", re.IGNORECASE)
+_IF = re.compile(r"\b(?:if|unless)\b", re.IGNORECASE)
 
 
 def _within(norm: str, span: tuple[int, int] | None, phrases: tuple[str, ...]) -> bool:

@@ -509,6 +509,15 @@ def test_who_is_named_in_a_question_or_a_condition_states_nothing(rules: Story) 
     assert stances(condition, rules) == {("starmer", "troops-in-ukraine", "noncommittal")}
 
 
+def test_an_adverb_after_a_modal_leaves_the_cue_whole(rules: Story) -> None:
+    assert stances("Britain would also send troops to Ukraine, Starmer said.", rules) == {
+        ("starmer", "troops-in-ukraine", "support")
+    }
+    # "only ... if" sets a condition on others, as "only if" does.
+    text = "The US would only back the force if European countries carried most of the cost, Trump said."
+    assert stances(text, rules) == {("trump", "us-security-guarantee", "noncommittal")}
+
+
 def test_a_leading_condition_keeps_the_subject_after_its_comma(rules: Story) -> None:
     assert stances("If a ceasefire is agreed, Britain will send troops to Ukraine.", rules) == {
         ("uk", "troops-in-ukraine", "support")
