@@ -115,6 +115,8 @@ def find_mentions(
             if how in ("short", "role-after-name") and actor_id not in introduced:
                 continue
             how = "role" if how == "role-after-name" else how
+            if how == "role" and _FORMER.search(norm, max(sentence.start, match.start() - 12), match.start()):
+                continue  # "former Russian leader Dmitry Medvedev": not the title's holder now
             if _inside_longer_name(norm, match.start()):
                 continue  # "Reform UK": another name that contains this one
             introduced.add(actor_id)
@@ -151,6 +153,8 @@ def find_mentions(
     mentions.sort(key=lambda m: (m.sentence_index, m.start))
     return mentions
 
+
+_FORMER = re.compile(r"\b(?:former|ex-|then-)\s*$", re.IGNORECASE)
 
 # After a leader's possessive, the people who act for the state: "Trump's administration".
 _PEOPLE_OF = re.compile(

@@ -42,11 +42,11 @@ TITLE_WORDS = (
     r"officials?|spokes(?:man|woman|person)|sources?|diplomats?|ministers?|ministry|government|"
     r"leaders?|envoys?|secretary|chancellor|president|prime|foreign|defen[cs]e|deputy|aide|adviser|"
     r"advisor|ambassador|state|department|chief|special|senior|top|vice|press|office|"
-    r"administration|authorities|negotiators?"
+    r"administration|authorities|negotiators?|embassy|presidency|delegation"
 )
 _SPEAKER_GAP = (
     r"(?:\s*,[^,]{1,60},)?\s*(?:(?:has|have|had|also|again|then|later|once|previously|repeatedly|"
-    rf"publicly|flatly|on\s+\w+|in\s+a\s+\w+(?:\s+\w+)?|{TITLE_WORDS}|[A-Z][\w'-]+)[\s,]+)*"
+    rf"publicly|flatly|on\s+\w+|in\s+a\s+\w+(?:\s+\w+)?|in\s+[A-Z][\w'-]+|{TITLE_WORDS}|[A-Z][\w'-]+)[\s,]+)*"
     r"(?:,[^,]{1,60},\s*)?"
 )
 # The comma that closes an appositive may stand before the verb ("..., Sergei Lavrov, repeated").
@@ -354,10 +354,17 @@ def find_holders(
             return [Holder(m, subject[1], "claim", "others") for m in subject[0]]
         speaker = frame.speaker
         how = "quote" if frame.quoted else "speaker"
+        # Those who speak together ("Starmer and Macron said", "UK, France say").
+        together = _coordinated(
+            norm,
+            speaker,
+            [m for m in mentions if m.end <= speaker.end],
+            clause_start(norm, sentence.start, speaker.start),
+        )
         if subject is not None and _wish(norm, frame.start, subject[0][0].start, cue_start):
             subject = None  # what the speaker wants of others is not their position
         if subject is not None and not any(
-            same_side(speaker.actor_id, m.actor_id, actors) for m in subject[0]
+            same_side(s.actor_id, m.actor_id, actors) for s in together for m in subject[0]
         ):
             claims = [Holder(m, subject[1], "claim", speaker.actor_id) for m in subject[0]]
             # When the issue cannot be held by those named, the words may be the speaker's own
@@ -393,12 +400,7 @@ def find_holders(
         )
         if relaying is not None:
             return [Holder(holder, how, "claim", relaying.actor_id)]
-        # Those who speak together ("Starmer and Macron said", "UK, France say").
-        together = [holder]
-        if holder is speaker:
-            clause = clause_start(norm, sentence.start, speaker.start)
-            together = _coordinated(norm, speaker, [m for m in mentions if m.end <= speaker.end], clause)
-        return [Holder(m, how) for m in together]
+        return [Holder(m, how) for m in (together if holder is speaker else [holder])]
     agent = _passive_agent(norm, sentence, mentions, cue_end)
     if agent is not None:  # "... was ruled out by Moscow"
         return [Holder(agent, "agent")]
@@ -547,9 +549,11 @@ def _wish(norm: str, start: int, subject_start: int, cue_start: int) -> bool:
 
 def _coordinated(norm: str, head: Mention, mentions: list[Mention], clause: int) -> list[Mention]:
     """``head`` and the actors joined to it by "and" or commas ("Zelensky, Macron and Starmer"),
-    after it and before it ("Britain and France said", when the verb's neighbour is France). A
-    bare comma joins a name before only at the clause's start ("UK, France say"): after
-    "Meeting Trump, Zelensky said" it ends a phrase."""
+    after it and before it, within the clause that begins at ``clause`` ("Britain and France
+    said", when the verb's neighbour is France). A comma joins a name before only when that
+    name opens the clause ("UK, France say"): after "Meeting Trump, Macron and Starmer said"
+    or "..., to protect Kyiv, Starmer and Macron said" it ends a phrase."""
+    mentions = [m for m in mentions if m.start >= clause]
     chain = [head]
     for mention in mentions:
         if mention.start > chain[-1].end and _AND.fullmatch(norm, chain[-1].end, mention.start):
@@ -558,17 +562,12 @@ def _coordinated(norm: str, head: Mention, mentions: list[Mention], clause: int)
         if mention.end <= chain[0].start:
             if not _AND.fullmatch(norm, mention.end, chain[0].start):
                 break
-            if (
-                "," in norm[mention.end : chain[0].start]
-                and not _AND_WORD.search(norm, mention.end, head.start)
-                and norm[clause : mention.start].strip(" '\"‘“").lower() not in ("", "the")
-            ):
+            if "," in norm[mention.end : chain[0].start] and norm[clause : mention.start].strip(
+                " '\"‘“"
+            ).lower() not in ("", "the"):
                 break
             chain.insert(0, mention)
     return list({m.actor_id: m for m in chain}.values())
-
-
-_AND_WORD = re.compile(r"\band\b|&")
 
 
 def _kind(mention: Mention, actors: dict[str, Actor]) -> str:

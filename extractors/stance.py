@@ -286,13 +286,13 @@ def _chosen(
 
 def _story_words(norm: str, sentence: Sentence, story: Story) -> bool:
     """Whether a sentence uses the story's words: its relevance terms past the places, its
-    issues' topics, or what its issues' verbs act on ("boots", "backstop"). Without them a
+    issues' topics and related words, or what its issues' verbs act on ("boots", "backstop"). Without them a
     guess is not about the story ("Putin said Russia would never accept NATO membership")."""
     key = (story.id, story.fingerprint, story.relevance.require_all)
     pattern = _STORY_WORDS.get(key)
     if pattern is None:
         words = [t for group in story.relevance.require_all[1:] for t in group] + list(story.relevance.any_of)
-        words += [w for issue in story.issues for w in (*issue.objects, *issue.topic)]
+        words += [w for issue in story.issues for w in (*issue.objects, *issue.topic, *issue.related)]
         pattern = terms_pattern(tuple(dict.fromkeys(words))) or re.compile(r"(?!)")
         if len(_STORY_WORDS) >= 32:  # a long-running process sees few stories, and each edit
             _STORY_WORDS.clear()  # of one makes a new fingerprint: keep the cache small

@@ -276,6 +276,7 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
                 holders=_strings(entry.get("holders"), path, f"{where}: holders"),
                 not_holders=_strings(entry.get("not_holders"), path, f"{where}: not_holders"),
                 not_topic=_strings(entry.get("not_topic"), path, f"{where}: not_topic"),
+                related=_strings(entry.get("related"), path, f"{where}: related"),
             )
         )
     return tuple(issues)

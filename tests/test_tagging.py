@@ -90,6 +90,13 @@ def test_a_title_after_the_states_possessive_names_its_holder(story: Story) -> N
     ]
 
 
+def test_a_former_holder_of_a_title_is_not_its_holder(story: Story) -> None:
+    assert mentions("Former Russian leader Dmitry Medvedev spoke.", story, IN_2025) == [
+        ("russia", "Russian"),
+        ("russia", "Dmitry Medvedev"),
+    ]
+
+
 def test_mentions_carry_their_sentence(story: Story) -> None:
     text = "Macron spoke first. Then Zelensky replied."
 
@@ -122,10 +129,25 @@ def test_speakers_named_together_all_hold_the_stance(story: Story) -> None:
             ("uk", "troops-in-ukraine", "support"),
             ("france", "troops-in-ukraine", "support"),
         }, text
-    # After an opening phrase a comma ends the phrase: Trump is who Starmer met, not a speaker.
-    assert stances("Meeting Trump, Starmer said Britain was ready to deploy troops.", rules) == {
-        ("starmer", "troops-in-ukraine", "support"),
-    }
+    # Whichever of them is named first, both speak for themselves ("Britain" is Starmer's side).
+    for text in (
+        "Starmer and Macron said Britain was ready to deploy troops.",
+        "Macron and Starmer said Britain was ready to deploy troops.",
+    ):
+        assert stances(text, rules) == {
+            ("starmer", "troops-in-ukraine", "support"),
+            ("macron", "troops-in-ukraine", "support"),
+        }, text
+    # Who is named in an opening phrase, in the reported words or in another clause does not speak.
+    for text in (
+        "Meeting Trump, Starmer said Britain was ready to deploy troops.",
+        "After meeting Trump, Macron and Starmer said Europe was ready to deploy troops.",
+        "Europe will send troops to protect Kyiv, Starmer and Macron said.",
+        "Zelensky thanked Trump, and Starmer and Macron said Europe was ready to deploy troops.",
+    ):
+        found = stances(text, rules)
+        assert ("starmer", "troops-in-ukraine", "support") in found, text
+        assert {actor for actor, _, _ in found} <= {"starmer", "macron"}, text
 
 
 def test_a_speaker_does_not_stand_in_for_a_side_the_open_issue_leaves_out(story: Story) -> None:
@@ -138,6 +160,38 @@ def test_a_speaker_does_not_stand_in_for_a_side_the_open_issue_leaves_out(story:
     assert stances("Hegseth said Britain would get no US backstop.", rules) == {
         ("us", "us-security-guarantee", "oppose")
     }
+
+
+def test_an_issues_related_words_open_a_sentence_to_the_model_only(story: Story) -> None:
+    # "Ukraine's security" and "hubs" are no topic of the rules, but the story's model may read them.
+    without = replace(
+        story, fingerprint="no-related", issues=tuple(replace(i, related=()) for i in story.issues)
+    )
+    said = {
+        "Trump says US will be there for Ukraine's security after the war": (
+            "trump",
+            "us-security-guarantee",
+            "support",
+        ),
+        "Medvedev said the British and French hubs in Ukraine would be the first to burn.": (
+            "russia",
+            "russia-accepts-troops",
+            "rejects",
+        ),
+    }
+    for text, stance in said.items():
+        found = tag_article(text, story, IN_2025).observations
+        assert [(o.actor_id, o.issue_id, o.stance, o.qualifiers) for o in found] == [(*stance, ("learned",))]
+        assert tag_article(text, without, IN_2025).observations == ()
+        assert tag_article(text, replace(story, model=None), IN_2025).observations == ()
+
+
+def test_a_states_embassy_speaks_for_it(story: Story) -> None:
+    text = "The Russian embassy in London said European troops would be legitimate targets."
+    found = tag_article(text, replace(story, model=None)).observations
+    assert [(o.actor_id, o.issue_id, o.stance, o.attribution) for o in found] == [
+        ("russia", "russia-accepts-troops", "rejects", "own")
+    ]
 
 
 def test_speaker_after_according_to(story: Story) -> None:
@@ -650,9 +704,11 @@ def test_troops_the_issue_is_not_about_give_no_stance_on_it(story: Story) -> Non
     assert stances("Trump rejected European troops defending Ukraine's border.", story) == {
         ("trump", "troops-in-ukraine", "oppose")
     }
-    # "No US boots on the ground" is about American soldiers, not the European force.
-    assert stances("Trump backs European troops for Ukraine but says no US boots on the ground", story) == {
-        ("trump", "troops-in-ukraine", "support")
+    # "US boots on the ground" are American soldiers, not the European force.
+    rules = replace(story, model=None)
+    assert stances("Trump ruled out US boots on the ground in Ukraine.", rules) == set()
+    assert stances("Trump ruled out boots on the ground in Ukraine.", rules) == {
+        ("trump", "troops-in-ukraine", "oppose")
     }
 
 
