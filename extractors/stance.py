@@ -48,7 +48,7 @@ from extractors.records import (
 )
 from extractors.sentences import Sentence, split_sentences
 
-TAGGER_VERSION = "4"
+TAGGER_VERSION = "5"
 # How far before a cue a negator, hedge or condition still qualifies it.
 QUALIFIER_WINDOW_WORDS = 4
 # A "sentence" longer than this is a page's debris (tables, lists), not a statement.
@@ -249,10 +249,10 @@ def _observe(
 
 def _entitled(found: list[Holder], issue: Issue, actors: dict[str, Actor]) -> list[Holder]:
     """The holders the story's files let hold the issue. A speaker stands in for those they
-    speak of only on an issue that belongs to one side, and only for the speaker's own side
-    ("Lavrov said Britain had no right to send troops": Russia's objection); on an open issue
-    the words are still the others' ("Zelensky said the Kremlin would reject European
-    troops" is no position of Zelensky's on the force)."""
+    speak of (who may not hold it) only on an issue kept to some sides by its ``holders``, when
+    the speaker is of one of them ("Lavrov said Britain had no right to send troops": Russia's
+    objection); on an open issue the words stay the others' ("Zelensky said the Kremlin would
+    reject European troops" is no position of Zelensky's on the force)."""
     holders = [h for h in found if issue.may_be_held_by(actors[h.mention.actor_id])]
     if not issue.holders or any(not h.fallback for h in holders):
         return [h for h in holders if not h.fallback]
@@ -286,8 +286,9 @@ def _chosen(
 
 def _story_words(norm: str, sentence: Sentence, story: Story) -> bool:
     """Whether a sentence uses the story's words: its relevance terms past the places, its
-    issues' topics and related words, or what its issues' verbs act on ("boots", "backstop"). Without them a
-    guess is not about the story ("Putin said Russia would never accept NATO membership")."""
+    issues' topics and related words, or what its issues' verbs act on ("boots", "backstop").
+    Without them a guess is not about the story ("Putin said Russia would never accept NATO
+    membership")."""
     key = (story.id, story.fingerprint, story.relevance.require_all)
     pattern = _STORY_WORDS.get(key)
     if pattern is None:
