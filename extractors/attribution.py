@@ -531,8 +531,14 @@ def _object_of_preposition(norm: str, sentence: Sentence, start: int) -> bool:
 
 
 def quoted(norm: str, sentence: Sentence, position: int) -> bool:
-    """Whether ``position`` lies inside a quotation of the sentence."""
-    return any(q.start() < position < q.end() for q in _QUOTES.finditer(norm, sentence.start, sentence.end))
+    """Whether ``position`` lies inside a quotation of the sentence, or after a double quotation
+    mark the sentence opens and does not close (the quotation runs on into the next one)."""
+    if any(q.start() < position < q.end() for q in _QUOTES.finditer(norm, sentence.start, sentence.end)):
+        return True
+    before = norm[sentence.start : position]
+    if before.rfind("“") > before.rfind("”"):
+        return True
+    return before.count('"') % 2 == 1
 
 
 def wished(norm: str, start: int, cue_start: int) -> bool:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from extractors.actors import find_mentions
+from extractors.attribution import quoted
 from extractors.coverage import content_hash, process_item, seed_coverage
 from extractors.records import Actor, FeedItem, Relevance, Story
 from extractors.relevance import judge, profile_words
@@ -184,6 +185,19 @@ def test_an_issues_related_words_open_a_sentence_to_the_model_only(story: Story)
         assert [(o.actor_id, o.issue_id, o.stance, o.qualifiers) for o in found] == [(*stance, ("learned",))]
         assert tag_article(text, without, IN_2025).observations == ()
         assert tag_article(text, replace(story, model=None), IN_2025).observations == ()
+
+
+def test_a_quotation_left_open_runs_to_the_end_of_the_sentence() -> None:
+    # News often opens a quotation that closes only sentences later: what follows is quoted.
+    for text in (
+        "Trump said: “Some of them, France, Germany, want boots on the ground.",
+        'He said: "France will go.',
+    ):
+        sentence = split_sentences(text)[0]
+        assert quoted(text, sentence, text.index("France"))
+        assert not quoted(text, sentence, text.index("said"))
+    closed = "“We are ready,” Macron said of France."
+    assert not quoted(closed, split_sentences(closed)[0], closed.index("France"))
 
 
 def test_a_states_embassy_speaks_for_it(story: Story) -> None:
