@@ -92,6 +92,12 @@ _DESIRE = re.compile(
 _UNNAMED_SPEAKER = re.compile(rf"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\s+(?:has\s+|had\s+)?{_VERB}\s+(?:that\s+)?")
 # A name that modifies what follows it: "US-led", "UK-backed".
 _MODIFIER = re.compile(r"-[a-z]")
+# After a possessive, others: "Ukraine's allies", "Britain's European partners".
+_OTHERS_OF = re.compile(
+    r"\s+(?:\w+\s+)?(?:allies|partners|backers|friends|neighbou?rs|enemies|critics|opponents|"
+    r"supporters|foes|rivals)\b",
+    re.IGNORECASE,
+)
 # After "said": where or when it was said, not what ("..., Starmer wrote in a newspaper article").
 _ADVERBIAL = re.compile(
     r"(?:in|on|at|during|after|before|while|when|from|to\s+(?:reporters|journalists|MPs))\b(?![^.]*\bthat\b)"
@@ -458,7 +464,8 @@ def _subject(
         m
         for m in before
         if not _object_of_preposition(norm, sentence, _phrase_start(norm, m, before))
-        and not _MODIFIER.match(norm, m.end)  # "a US-led mission" is the mission's
+        # "a US-led mission" is the mission's, and what "Ukraine's allies" do is theirs
+        and not modifier(norm, m)
     ]
     for mention in reversed(free):
         if cue_start - mention.end <= WINDOW_CHARS and _ADJACENT_GAP.match(norm[mention.end : cue_start]):
@@ -528,6 +535,16 @@ def _phrase_start(norm: str, mention: Mention, mentions: list[Mention]) -> int:
 
 def _object_of_preposition(norm: str, sentence: Sentence, start: int) -> bool:
     return _PREPOSITION_BEFORE.search(norm, max(sentence.start, start - WINDOW_CHARS), start) is not None
+
+
+def modifier(norm: str, mention: Mention) -> bool:
+    """Whether a mention only qualifies what follows it ("a US-led mission", "Ukraine's allies")."""
+    if _MODIFIER.match(norm, mention.end):
+        return True
+    end = mention.end
+    if norm[end - 2 : end] not in ("'s", "’s"):
+        end = end + 2 if norm[end : end + 2] in ("'s", "’s") else -1
+    return end >= 0 and _OTHERS_OF.match(norm, end) is not None
 
 
 def quoted(norm: str, sentence: Sentence, position: int) -> bool:

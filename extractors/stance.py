@@ -27,6 +27,7 @@ from extractors.attribution import (
     clause_start,
     find_holders,
     frames,
+    modifier,
     next_clause,
     open_quotes,
     quoted,
@@ -381,10 +382,13 @@ def _with_model(
     taken = {h.mention.actor_id for h in kept}
     for actor_id, probability in likely.items():
         if probability >= bar and actor_id not in taken:
-            # The actor's mention in this sentence's own words (not a speaker carried from before).
+            # The actor's mention in this sentence's own words (not a speaker carried from before),
+            # unless it only qualifies others ("Ukraine's allies said they were ready").
             mention = next(
                 m for m in present if m.actor_id == actor_id and sentence.start <= m.start < sentence.end
             )
+            if modifier(norm, mention):
+                continue
             kept.append(_chosen(norm, sentence, mention, around, actors))
             taken.add(actor_id)
     return kept

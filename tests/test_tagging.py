@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from extractors.actors import find_mentions
-from extractors.attribution import quoted
+from extractors.attribution import modifier, quoted
 from extractors.coverage import content_hash, process_item, seed_coverage
+from extractors.phrases import normalise
 from extractors.records import Actor, FeedItem, Relevance, Story
 from extractors.relevance import judge, profile_words
 from extractors.sentences import split_sentences
@@ -198,6 +199,20 @@ def test_a_quotation_left_open_runs_to_the_end_of_the_sentence() -> None:
         assert not quoted(text, sentence, text.index("said"))
     closed = "“We are ready,” Macron said of France."
     assert not quoted(closed, split_sentences(closed)[0], closed.index("France"))
+
+
+def test_a_name_that_only_qualifies_others_holds_nothing(story: Story) -> None:
+    # What "Ukraine's allies" do is theirs, and "a US-led mission" is the mission; a name followed
+    # by a verb is the verb's subject.
+    for text, name, qualifies in (
+        ("Ukraine's European allies said they were ready to send troops.", "Ukraine", True),
+        ("Ukraine’s Allies Aim to Secure US Offer to Deploy Troops", "Ukraine", True),
+        ("A US-led mission would monitor the ceasefire.", "US", True),
+        ("Zelensky urges allies to send troops.", "Zelensky", False),
+    ):
+        found = find_mentions(text, split_sentences(text), story.actors, IN_2025)
+        mention = next(m for m in found if m.surface.startswith(name))
+        assert modifier(normalise(text), mention) is qualifies, text
 
 
 def test_a_states_embassy_speaks_for_it(story: Story) -> None:
