@@ -92,6 +92,7 @@ _DESIRE = re.compile(
 _UNNAMED_SPEAKER = re.compile(rf"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?\s+(?:has\s+|had\s+)?{_VERB}\s+(?:that\s+)?")
 # A name that modifies what follows it: "US-led", "UK-backed".
 _MODIFIER = re.compile(r"-[a-z]")
+_POSSESSIVE = re.compile(r"['’]s?(?=\s)")
 # After a possessive, others: "Ukraine's allies", "Britain's European partners".
 _OTHERS_OF = re.compile(
     r"\s+(?:\w+\s+)?(?:allies|partners|backers|friends|neighbou?rs|enemies|critics|opponents|"
@@ -537,14 +538,18 @@ def _object_of_preposition(norm: str, sentence: Sentence, start: int) -> bool:
     return _PREPOSITION_BEFORE.search(norm, max(sentence.start, start - WINDOW_CHARS), start) is not None
 
 
+_STRAIGHT_OPENING = re.compile(r'(?<!\d)"')
+
+
 def modifier(norm: str, mention: Mention) -> bool:
     """Whether a mention only qualifies what follows it ("a US-led mission", "Ukraine's allies")."""
     if _MODIFIER.match(norm, mention.end):
         return True
-    end = mention.end
-    if norm[end - 2 : end] not in ("'s", "’s"):
-        end = end + 2 if norm[end : end + 2] in ("'s", "’s") else -1
-    return end >= 0 and _OTHERS_OF.match(norm, end) is not None
+    # A possessive, in the mention ("Ukraine's") or just after it ("the United States' allies").
+    after = _POSSESSIVE.match(norm, mention.end)
+    if after is None and not norm[mention.start : mention.end].endswith(("'s", "’s")):
+        return False
+    return _OTHERS_OF.match(norm, after.end() if after else mention.end) is not None
 
 
 def quoted(norm: str, sentence: Sentence, position: int) -> bool:
@@ -555,7 +560,10 @@ def quoted(norm: str, sentence: Sentence, position: int) -> bool:
     before = norm[sentence.start : position]
     if before.rfind("“") > before.rfind("”"):
         return True
-    return before.count('"') % 2 == 1
+    # Straight marks that open a quotation: not an inch mark ('12" guns'), and not the mark that
+    # closes one begun in an earlier sentence ('... security," Trump said').
+    marks = [m.start() for m in _STRAIGHT_OPENING.finditer(before)]
+    return len(marks) % 2 == 1 and (not marks or marks[0] == 0 or before[marks[0] - 1] in " (:—-")
 
 
 def wished(norm: str, start: int, cue_start: int) -> bool:
@@ -574,8 +582,9 @@ def _coordinated(norm: str, head: Mention, mentions: list[Mention], clause: int)
     """``head`` and the actors joined to it by "and" or commas ("Zelensky, Macron and Starmer"),
     after it and before it, within the clause that begins at ``clause`` ("Britain and France
     said", when the verb's neighbour is France). A comma joins a name before only when that
-    name opens the clause ("UK, France say"): after "Meeting Trump, Macron and Starmer said"
-    or "..., to protect Kyiv, Starmer and Macron said" it ends a phrase."""
+    name opens the clause, or follows an opening phrase's comma ("UK, France say", "On Monday,
+    Britain, France and Germany said"): after "Meeting Trump, Macron and Starmer said" or
+    "..., to protect Kyiv, Starmer and Macron said" it ends a phrase."""
     mentions = [m for m in mentions if m.start >= clause]
     chain = [head]
     for mention in mentions:
@@ -585,9 +594,10 @@ def _coordinated(norm: str, head: Mention, mentions: list[Mention], clause: int)
         if mention.end <= chain[0].start:
             if not _AND.fullmatch(norm, mention.end, chain[0].start):
                 break
-            if "," in norm[mention.end : chain[0].start] and norm[clause : mention.start].strip(
-                " '\"‘“"
-            ).lower() not in ("", "the"):
+            opening = norm[clause : mention.start].strip(" '\"‘“")
+            if "," in norm[mention.end : chain[0].start] and not (
+                opening.lower() in ("", "the") or opening.endswith(",")
+            ):
                 break
             chain.insert(0, mention)
     return list({m.actor_id: m for m in chain}.values())

@@ -2,7 +2,8 @@
 
 Two matching rules, both documented for story authors in the README:
 - terms and cues match case-insensitively at the start of a word and may run on
-  ("peacekeep" finds "peacekeepers");
+  ("peacekeep" finds "peacekeepers"); after a modal, an adverb may stand before the next
+  word ("would send" finds "would also send");
 - names (actor aliases and role titles) match case-sensitively as whole words, with an
   optional possessive ("Starmer's"), so that "US" never matches "us".
 Curly apostrophes are treated as straight ones throughout.
@@ -43,6 +44,8 @@ def _atoms(phrase: str) -> list[str]:
     for n, ch in enumerate(phrase):
         if ch != " ":
             atoms.append(re.escape(ch))
+        elif n and phrase[n - 1] == " ":
+            continue  # one run of white space, one atom
         elif _MODAL.search(phrase, 0, n):
             atoms.append(_SPACE_AFTER_MODAL)  # "would also send", "will still back"
         else:
@@ -53,8 +56,8 @@ def _atoms(phrase: str) -> list[str]:
 # An adverb between a modal and its verb leaves a phrase whole: "would only back", "will also send".
 _MODAL = re.compile(r"(?:^|\s)(?:will|would|could|can|should|shall|must|may|might)$", re.IGNORECASE)
 _SPACE_AFTER_MODAL = (
-    r"\s+(?:(?:also|only|still|now|then|certainly|probably|likely|definitely|indeed|eventually|"
-    r"ultimately|readily|gladly|happily|immediately|quickly|soon)\s+)?"
+    r"\s+(?:(?:also|only|still|now|then|indeed|eventually|ultimately|readily|gladly|happily|"
+    r"immediately|quickly|soon)\s+)?"
 )
 
 

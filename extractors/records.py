@@ -75,8 +75,8 @@ class Issue:
 
     # Topic terms that do not count inside these ("US troops" are not the European force).
     not_topic: tuple[str, ...] = ()
-    # Words that show the story's model may read a sentence for the issue, though the rules find
-    # no topic in it ("Ukraine's security", "jets"): they open no cue of their own.
+    # Words that let the story's model read a sentence for this issue (not the others), though
+    # the rules find no topic in it ("Ukraine's security", "jets"): they open no cue of their own.
     related: tuple[str, ...] = ()
 
 

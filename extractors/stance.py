@@ -144,7 +144,13 @@ def _observe(
             # capitals ("ZELENSKYY CLAIMS TRUMP SAID ...") names cannot be told from words.
             continue
         topics = {i.id: _topic_spans(norm, sentence, i) for i in story.issues}
-        on_topic = any(topics.values()) or (story.model is not None and _story_words(norm, sentence, story))
+        # Which issues the model may read here: those the sentence names a topic of, all of them
+        # in the story's own words, and each in its own related words ("Ukraine's security").
+        readable = {i.id: bool(topics[i.id]) for i in story.issues}
+        if story.model is not None and not all(readable.values()):
+            shared = _story_words(norm, sentence, story)
+            readable = {i.id: readable[i.id] or shared or _related(norm, sentence, i) for i in story.issues}
+        on_topic = any(readable.values())
         if not on_topic or _deployment_elsewhere(norm, sentence, topics, story.relevance):
             continue
         own = by_sentence.get(sentence.index, [])
@@ -227,7 +233,7 @@ def _observe(
                     for holder in holders
                 )
         if story.model is not None:
-            unstated = [i for i in story.issues if i.id not in stated]
+            unstated = [i for i in story.issues if i.id not in stated and readable[i.id]]
             observations.extend(
                 _learned(
                     norm,
@@ -287,22 +293,19 @@ def _chosen(
 
 def _story_words(norm: str, sentence: Sentence, story: Story) -> bool:
     """Whether a sentence uses the story's words: its relevance terms past the places, its
-    issues' topics and related words, or what its issues' verbs act on ("boots", "backstop").
-    Without them a guess is not about the story ("Putin said Russia would never accept NATO
-    membership")."""
-    key = (story.id, story.fingerprint, story.relevance.require_all)
-    pattern = _STORY_WORDS.get(key)
-    if pattern is None:
-        words = [t for group in story.relevance.require_all[1:] for t in group] + list(story.relevance.any_of)
-        words += [w for issue in story.issues for w in (*issue.objects, *issue.topic, *issue.related)]
-        pattern = terms_pattern(tuple(dict.fromkeys(words))) or re.compile(r"(?!)")
-        if len(_STORY_WORDS) >= 32:  # a long-running process sees few stories, and each edit
-            _STORY_WORDS.clear()  # of one makes a new fingerprint: keep the cache small
-        _STORY_WORDS[key] = pattern
-    return pattern.search(norm, sentence.start, sentence.end) is not None
+    issues' topics, or what its issues' verbs act on ("boots", "backstop"). Without them a
+    guess is not about the story ("Putin said Russia would never accept NATO membership")."""
+    words = [t for group in story.relevance.require_all[1:] for t in group] + list(story.relevance.any_of)
+    words += [w for issue in story.issues for w in (*issue.objects, *issue.topic)]
+    pattern = terms_pattern(tuple(dict.fromkeys(words)))
+    return pattern is not None and pattern.search(norm, sentence.start, sentence.end) is not None
 
 
-_STORY_WORDS: dict[tuple, re.Pattern[str]] = {}
+def _related(norm: str, sentence: Sentence, issue: Issue) -> bool:
+    """Whether a sentence uses one of the issue's related words, which let the model read it for
+    that issue alone ("jets" says nothing of Russia's view)."""
+    pattern = terms_pattern(issue.related)
+    return pattern is not None and pattern.search(norm, sentence.start, sentence.end) is not None
 
 
 def _learned(
@@ -639,7 +642,11 @@ def _qualify(
         qualifiers.append("hedged")
     conditions = exact_pattern(issue.conditions)
     if (conditions is not None and conditions.search(norm, sentence.start, sentence.end)) or (
-        _ONLY.search(cue.group()) and _IF.search(norm, cue.end(), sentence.end)
+        (
+            _ONLY.search(cue.group())
+            or _ONLY_BEFORE.search(norm, max(sentence.start, cue.start() - 12), cue.start())
+        )
+        and _IF.search(norm, cue.end(), next_clause(norm, cue.end(), sentence.end))
     ):  # "would only back the force if Europe pays": "only ... if" is "only if"
         label = issue.conditional.get(label, label)
         qualifiers.append("conditional")
@@ -647,7 +654,9 @@ def _qualify(
 
 
 _ONLY = re.compile(r"\bonly\b", re.IGNORECASE)
-_IF = re.compile(r"\b(?:if|unless)\b", re.IGNORECASE)
+_ONLY_BEFORE = re.compile(r"\bonly\s+$", re.IGNORECASE)
+# A condition, not a question ("asked if", "unclear if") nor a concession ("even if").
+_IF = re.compile(r"(?<!\basked )(?<!\bunclear )(?<!\beven )\b(?:if|unless)\b", re.IGNORECASE)
 
 
 def _within(norm: str, span: tuple[int, int] | None, phrases: tuple[str, ...]) -> bool:

@@ -140,6 +140,14 @@ def test_speakers_named_together_all_hold_the_stance(story: Story) -> None:
             ("starmer", "troops-in-ukraine", "support"),
             ("macron", "troops-in-ukraine", "support"),
         }, text
+    # A list after an opening phrase's comma speaks together.
+    assert stances(
+        "On Thursday, Britain, France and Germany said they would send troops to Ukraine.", rules
+    ) == {
+        ("uk", "troops-in-ukraine", "support"),
+        ("france", "troops-in-ukraine", "support"),
+        ("germany", "troops-in-ukraine", "support"),
+    }
     # Who is named in an opening phrase, in the reported words or in another clause does not speak.
     for text in (
         "Meeting Trump, Starmer said Britain was ready to deploy troops.",
@@ -186,6 +194,9 @@ def test_an_issues_related_words_open_a_sentence_to_the_model_only(story: Story)
         assert [(o.actor_id, o.issue_id, o.stance, o.qualifiers) for o in found] == [(*stance, ("learned",))]
         assert tag_article(text, without, IN_2025).observations == ()
         assert tag_article(text, replace(story, model=None), IN_2025).observations == ()
+    # A related word opens the sentence for its own issue only: "Paris declaration" is the Russia
+    # issue's, and says nothing of a US guarantee.
+    assert tag_article("Trump said the US would not accept the Paris declaration.", story).observations == ()
 
 
 def test_a_quotation_left_open_runs_to_the_end_of_the_sentence() -> None:
@@ -199,6 +210,13 @@ def test_a_quotation_left_open_runs_to_the_end_of_the_sentence() -> None:
         assert not quoted(text, sentence, text.index("said"))
     closed = "“We are ready,” Macron said of France."
     assert not quoted(closed, split_sentences(closed)[0], closed.index("France"))
+    # The mark that closes a quotation begun a sentence earlier, or an inch mark, opens none.
+    for text in (
+        '"This is about peace. It is about security," Trump said of France.',
+        'The 12" guns of France.',
+    ):
+        sentence = split_sentences(text)[-1]
+        assert not quoted(text, sentence, text.index("France")), text
 
 
 def test_a_name_that_only_qualifies_others_holds_nothing(story: Story) -> None:
@@ -593,12 +611,19 @@ def test_who_is_named_in_a_question_or_a_condition_states_nothing(rules: Story) 
 
 
 def test_an_adverb_after_a_modal_leaves_the_cue_whole(rules: Story) -> None:
-    assert stances("Britain would also send troops to Ukraine, Starmer said.", rules) == {
-        ("starmer", "troops-in-ukraine", "support")
+    assert stances("The US would also back the force, Trump said.", rules) == {
+        ("trump", "us-security-guarantee", "support")
     }
-    # "only ... if" sets a condition on others, as "only if" does.
+    # "only ... if" sets a condition on others, as "only if" does, within the cue's clause.
     text = "The US would only back the force if European countries carried most of the cost, Trump said."
     assert stances(text, rules) == {("trump", "us-security-guarantee", "noncommittal")}
+    text = "Britain would only send troops if the US provided a backstop, Starmer said."
+    assert stances(text, rules) == {("starmer", "troops-in-ukraine", "noncommittal")}
+    text = (
+        "Britain will only deploy troops to Ukraine after a ceasefire, Healey said, though it is "
+        "unclear if Washington will help."
+    )
+    assert stances(text, rules) == {("uk", "troops-in-ukraine", "support")}
 
 
 def test_a_leading_condition_keeps_the_subject_after_its_comma(rules: Story) -> None:
