@@ -122,24 +122,16 @@ def test_speaker_holds_the_stance(story: Story) -> None:
 
 def test_speakers_named_together_all_hold_the_stance(story: Story) -> None:
     rules = replace(story, model=None)
-    # Headlines join speakers with a comma; the verb's neighbour is only the last of them.
-    for text in (
-        "UK, France say reassurance force ‘ready to deploy’ after ceasefire",
-        "Britain and France said their troops were ready to deploy after a ceasefire.",
-    ):
-        assert stances(text, rules) == {
-            ("uk", "troops-in-ukraine", "support"),
-            ("france", "troops-in-ukraine", "support"),
-        }, text
-    # Whichever of them is named first, both speak for themselves ("Britain" is Starmer's side).
-    for text in (
-        "Starmer and Macron said Britain was ready to deploy troops.",
-        "Macron and Starmer said Britain was ready to deploy troops.",
-    ):
-        assert stances(text, rules) == {
-            ("starmer", "troops-in-ukraine", "support"),
-            ("macron", "troops-in-ukraine", "support"),
-        }, text
+    support = {
+        # Headlines join speakers with a comma; the verb's neighbour is only the last of them.
+        "UK, France say reassurance force ‘ready to deploy’ after ceasefire": {"uk", "france"},
+        "Britain and France said their troops were ready to deploy after a ceasefire.": {"uk", "france"},
+        # Whichever of them is named first, both speak for themselves ("Britain" is Starmer's side).
+        "Starmer and Macron said Britain was ready to deploy troops.": {"starmer", "macron"},
+        "Macron and Starmer said Britain was ready to deploy troops.": {"starmer", "macron"},
+    }
+    for text, holders in support.items():
+        assert stances(text, rules) == {(h, "troops-in-ukraine", "support") for h in holders}, text
     # A list after an opening phrase's comma speaks together.
     assert stances(
         "On Thursday, Britain, France and Germany said they would send troops to Ukraine.", rules
