@@ -618,6 +618,13 @@ def test_an_adverb_after_a_modal_leaves_the_cue_whole(rules: Story) -> None:
     assert stances(text, rules) == {("uk", "troops-in-ukraine", "support")}
 
 
+def test_speaking_on_condition_of_anonymity_sets_no_condition(rules: Story) -> None:
+    said = "Washington will back the force, a US official said on condition of anonymity."
+    assert stances(said, rules) == {("us", "us-security-guarantee", "support")}
+    asked = "Washington will back the force on condition that Europe pays, a US official said."
+    assert stances(asked, rules) == {("us", "us-security-guarantee", "noncommittal")}
+
+
 def test_a_leading_condition_keeps_the_subject_after_its_comma(rules: Story) -> None:
     assert stances("If a ceasefire is agreed, Britain will send troops to Ukraine.", rules) == {
         ("uk", "troops-in-ukraine", "support")
