@@ -295,10 +295,22 @@ def _story_words(norm: str, sentence: Sentence, story: Story) -> bool:
     """Whether a sentence uses the story's words: its relevance terms past the places, its
     issues' topics, or what its issues' verbs act on ("boots", "backstop"). Without them a
     guess is not about the story ("Putin said Russia would never accept NATO membership")."""
-    words = [t for group in story.relevance.require_all[1:] for t in group] + list(story.relevance.any_of)
-    words += [w for issue in story.issues for w in (*issue.objects, *issue.topic)]
-    pattern = terms_pattern(tuple(dict.fromkeys(words)))
+    pattern = _story_words_pattern(
+        story.relevance.require_all, story.relevance.any_of, tuple((i.objects, i.topic) for i in story.issues)
+    )
     return pattern is not None and pattern.search(norm, sentence.start, sentence.end) is not None
+
+
+@lru_cache(maxsize=32)
+def _story_words_pattern(
+    require_all: tuple[tuple[str, ...], ...],
+    any_of: tuple[str, ...],
+    issue_words: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...],
+) -> re.Pattern[str] | None:
+    # Keyed on the words themselves: a story changed in memory (dataclasses.replace) gets its own.
+    words = [t for group in require_all[1:] for t in group] + list(any_of)
+    words += [w for objects, topic in issue_words for w in (*objects, *topic)]
+    return terms_pattern(tuple(dict.fromkeys(words)))
 
 
 def _related(norm: str, sentence: Sentence, issue: Issue) -> bool:
