@@ -85,6 +85,8 @@ _DESIRE = re.compile(
     # "asked Trump to", not "Asked whether ..., Trump said": a question is no wish.
     r"ask(?:ed|s)?\s+(?:\w+\s+){1,3}to|press(?:ed|es)?\s+(?:\w+\s+){1,3}to|pressing\s+for|"
     r"appealed\s+to|demanded|demands?|needs?|needed|seeks?|seeking|sought|"
+    # A warning to others is what the speaker wants of them: "warned Britain against sending".
+    r"(?:warn|caution)(?:ed|s|ing)?\s+(?:\w+\s+){1,4}?(?:against|not\s+to)|"
     r"aims?\s+to\s+secure|to\s+secure|push(?:es|ed)?\s+for|lobb(?:y|ies|ied)\s+for)\b",
     re.IGNORECASE,
 )
@@ -368,7 +370,9 @@ def find_holders(
             [m for m in mentions if m.end <= speaker.end],
             clause_start(norm, sentence.start, speaker.start),
         )
-        if subject is not None and _wish(norm, frame.start, subject[0][0].start, cue_start):
+        # From the speaker on: "warned Britain against sending" begins before the reported words.
+        wish_from = speaker.end if speaker.end <= frame.start else frame.start
+        if subject is not None and _wish(norm, wish_from, subject[0][0].start, cue_end):
             subject = None  # what the speaker wants of others is not their position
         if subject is not None and not any(
             same_side(s.actor_id, m.actor_id, actors) for s in together for m in subject[0]
@@ -418,7 +422,7 @@ def find_holders(
         before = clause_start(norm, sentence.start, start - 1)
         subject = _subject(norm, sentence, mentions, before, start, None)
         start = before
-    if subject is None or _wish(norm, start, subject[0][0].start, cue_start):
+    if subject is None or _wish(norm, start, subject[0][0].start, cue_end):
         return []  # nobody, or the object of someone's wish ("Ukraine needs a US guarantee")
     if _HEARSAY.search(norm, sentence.start, sentence.end):
         return [Holder(m, subject[1], "claim", "journalist") for m in subject[0]]
@@ -571,10 +575,11 @@ def wished(norm: str, start: int, cue_start: int) -> bool:
     return _DESIRE.search(norm, start, cue_start) is not None
 
 
-def _wish(norm: str, start: int, subject_start: int, cue_start: int) -> bool:
-    """Whether the subject is the object of a wish: searched up to the cue, so that "asked
-    Trump to" is seen, but only a wish that begins before the subject counts."""
-    found = _DESIRE.search(norm, start, cue_start)
+def _wish(norm: str, start: int, subject_start: int, cue_end: int) -> bool:
+    """Whether the subject is the object of a wish: searched up to the cue's end, so that
+    "asked Trump to" and "warned Britain against" are seen, but only a wish that begins
+    before the subject counts."""
+    found = _DESIRE.search(norm, start, cue_end)
     return found is not None and found.start() < subject_start
 
 

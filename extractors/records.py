@@ -50,6 +50,8 @@ class Issue:
     softeners: tuple[str, ...] = ()  # phrases that hold back from a cue just after them ("declined to")
     softened: dict[str, str] = field(default_factory=dict)  # label -> label when softened
     hedges: tuple[str, ...] = ()  # phrases that make a cue just after them tentative ("might")
+    # Phrases that hold back from a cue before them in the sentence ("... , without saying what")
+    trailing: tuple[str, ...] = ()
     hedged: dict[str, str] = field(default_factory=dict)  # label -> label when hedged
     conditions: tuple[str, ...] = ()  # phrases that make a position conditional ("only if")
     conditional: dict[str, str] = field(default_factory=dict)  # label -> label under a condition
@@ -61,6 +63,11 @@ class Issue:
     after_objects: dict[str, tuple[str, ...]] = field(default_factory=dict)  # label -> phrases
     holders: tuple[str, ...] = ()  # only these actors (or those affiliated with them) hold a stance
     not_holders: tuple[str, ...] = ()  # these actors (and their people) are left to other issues
+    # Another issue whose stances, stated by actors who may hold this issue but not that one,
+    # answer this one, with its labels mapped to this issue's (Russia's side opposing the force
+    # is Russia rejecting foreign troops).
+    answers: str = ""
+    answer_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def labels(self) -> tuple[str, ...]:

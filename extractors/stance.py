@@ -49,7 +49,7 @@ from extractors.records import (
 )
 from extractors.sentences import Sentence, split_sentences
 
-TAGGER_VERSION = "5"
+TAGGER_VERSION = "6"
 # How far before a cue a negator, hedge or condition still qualifies it.
 QUALIFIER_WINDOW_WORDS = 4
 # A "sentence" longer than this is a page's debris (tables, lists), not a statement.
@@ -131,12 +131,16 @@ def _observe(
     norm = normalise(text)
     actors = {a.id: a for a in story.actors}
     observations = []
+    answering: dict[str, list[Issue]] = {}
+    for issue in story.issues:
+        if issue.answers:
+            answering.setdefault(issue.answers, []).append(issue)
     carried = open_quotes(norm, sentences, mentions)
     for sentence in sentences:
         present = by_sentence.get(sentence.index, [])
-        quoted = carried.get(sentence.index)
-        if quoted is not None:
-            present = [quoted.speaker, *present]  # the quotation began in an earlier sentence
+        opened = carried.get(sentence.index)
+        if opened is not None:
+            present = [opened.speaker, *present]  # the quotation began in an earlier sentence
         if not present or sentence.end - sentence.start > MAX_SENTENCE_CHARS:
             continue
         if sentence.text.rstrip(" '\"’”").endswith("?") or _SHOUTED.fullmatch(sentence.text):
@@ -154,10 +158,11 @@ def _observe(
         if not on_topic or _deployment_elsewhere(norm, sentence, topics, story.relevance):
             continue
         own = by_sentence.get(sentence.index, [])
-        around = frames(norm, sentence, own) + ([quoted] if quoted is not None else [])
+        around = frames(norm, sentence, own) + ([opened] if opened is not None else [])
         reading = read(norm, sentence.start, sentence.end, present, actors) if story.model else None
         second = guesses(story.model, reading) if story.model and reading else {}
         stated: set[str] = set()  # issues the rules found a stance on in this sentence
+        borrowed: list[tuple[Issue, re.Match, str, tuple[str, ...], list[Holder]]] = []
         for issue in story.issues:
             if not topics[issue.id]:
                 continue
@@ -182,6 +187,21 @@ def _observe(
                     continue  # "send 900 more troops to Estonia" is another deployment
                 found = find_holders(norm, sentence, present, cue.start(), cue.end(), actors, around)
                 holders = _entitled(found, issue, actors)
+                for other in answering.get(issue.id, ()):
+                    # Those who cannot hold this issue may answer another with these words
+                    # ("Lavrov warned Britain against sending troops": Russia rejects them).
+                    lent = [
+                        h
+                        for h in found
+                        if not h.fallback
+                        # not a name in someone's quoted words ("parroting Kremlin lines")
+                        and not quoted(norm, sentence, h.mention.start)
+                        and not issue.may_be_held_by(actors[h.mention.actor_id])
+                        and other.may_be_held_by(actors[h.mention.actor_id])
+                    ]
+                    said, qualifiers = _qualify(norm, sentence, cue, label, issue, present, lent)
+                    if lent and said in other.answer_labels:
+                        borrowed.append((other, cue, other.answer_labels[said], qualifiers, lent))
                 if holders and reading is not None and story.model.holders is not None:
                     if likely is None:
                         likely = _likely(story, reading, present, actors, issue)
@@ -190,6 +210,17 @@ def _observe(
                     # is settled: a speaker stands in only for those who cannot hold the issue,
                     # not for those the model doubts.
                     holders = [h for h in holders if _believed(h, likely, story.model.holders)]
+                qualified = _qualify(norm, sentence, cue, label, issue, present, holders)
+                if qualified[0] in issue.softened.values() and _CONTRAST.match(
+                    norm, _clause_break_before(norm, clause)
+                ):
+                    # A hedge after "but" qualifies what came before ("would be involved, but
+                    # declined to spell out what that meant"): it replaces the firmer reading.
+                    again = {h.mention.actor_id for h in holders} & held
+                    readings = [
+                        (*r[:4], [h for h in r[4] if h.mention.actor_id not in again]) for r in readings
+                    ]
+                    held -= again
                 holders = [h for h in holders if h.mention.actor_id not in held]
                 if not holders:
                     continue
@@ -204,7 +235,7 @@ def _observe(
                 clauses_used.add(clause)
                 stated.add(issue.id)
                 held.update(h.mention.actor_id for h in holders)
-                readings.append((cue, label, *_qualify(norm, sentence, cue, label, issue), holders))
+                readings.append((cue, label, *qualified, holders))
             # A sure model overrules a bare cue's label (not its holder): negations and hedges
             # the cue lists do not know ("declines to promise a backstop"); but not where others
             # hold positions of their own ("Britain stands ready ..., but Germany rejects ...").
@@ -250,6 +281,24 @@ def _observe(
                     version,
                     part,
                 )
+            )
+
+        # Borrowed readings come last, for a side nothing else gave a reading on that issue here:
+        # the issue's own cues and the model read it better.
+        def side(actor_id: str) -> str:
+            return actors[actor_id].affiliation or actor_id
+
+        here = {
+            (side(o.actor_id), o.issue_id, o.attribution)
+            for o in observations
+            if o.sentence_index == sentence.index
+        }
+        for other, cue, label, qualifiers, holders in borrowed:
+            holders = [h for h in holders if (side(h.mention.actor_id), other.id, h.attribution) not in here]
+            here.update((side(h.mention.actor_id), other.id, h.attribution) for h in holders)
+            observations.extend(
+                _observation(h, other, label, qualifiers, weight, sentence, cue.group(), version, part)
+                for h in holders
             )
     return observations
 
@@ -629,7 +678,13 @@ def _compile_after_objects(
 
 
 def _qualify(
-    norm: str, sentence: Sentence, cue: re.Match, label: str, issue: Issue
+    norm: str,
+    sentence: Sentence,
+    cue: re.Match,
+    label: str,
+    issue: Issue,
+    mentions: list[Mention] = (),
+    holders: list[Holder] = (),
 ) -> tuple[str, tuple[str, ...]]:
     """The label after negation, hedging and conditions, and which of them applied."""
     qualifiers: list[str] = []
@@ -649,6 +704,18 @@ def _qualify(
     ) and not _TIMING.match(norm, cue.end(), sentence.end):
         label = issue.negation.get(label, label)
         qualifiers.append("negated")
+    after = exact_pattern(issue.trailing)
+    trailing = after.search(norm, cue.end(), sentence.end) if after is not None else None
+    own = {h.mention.actor_id for h in holders}
+    if (
+        trailing is not None
+        and "softened" not in qualifiers
+        and label in issue.softened
+        # "UK troops ready, US role still being worked out": the hedge is another's
+        and not any(cue.end() <= m.start < trailing.start() and m.actor_id not in own for m in mentions)
+    ):
+        label = issue.softened.get(label, label)
+        qualifiers.append("softened")
     if _just_before(norm, sentence.start, cue.start(), issue.hedges) or _within(norm, gap, issue.hedges):
         label = issue.hedged.get(label, label)
         qualifiers.append("hedged")
@@ -663,6 +730,21 @@ def _qualify(
         label = issue.conditional.get(label, label)
         qualifiers.append("conditional")
     return label, tuple(qualifiers)
+
+
+# A clause that turns against the one before it.
+_CONTRAST = re.compile(r"[\s,]*(?:but|though|although|yet)\b", re.IGNORECASE)
+
+
+def _clause_break_before(norm: str, clause: int) -> int:
+    """Where the break that opens the clause at ``clause`` begins (``clause`` if none)."""
+    k = clause
+    while k > 0 and (norm[k - 1].isspace() or norm[k - 1] in ",;"):
+        k -= 1
+    for word in ("but", "though", "although", "yet"):
+        if norm[max(0, k - len(word)) : k].lower() == word:
+            return max(0, k - len(word))
+    return clause
 
 
 _ONLY = re.compile(r"\bonly\b", re.IGNORECASE)

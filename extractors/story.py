@@ -246,6 +246,7 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
     negators = _strings(shared.get("negators"), path, "negators")
     hedges = _strings(shared.get("hedges"), path, "hedges")
     softeners = _strings(shared.get("softeners"), path, "softeners")
+    trailing = _strings(shared.get("trailing"), path, "trailing")
     conditions = _strings(shared.get("conditions"), path, "conditions")
     for entry in _entries(doc, "issues", path):
         issue_id = str(_required(entry, "id", path, "issue:"))
@@ -265,6 +266,7 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
                 negation=_label_map(entry, "negation", cue_map, path, where),
                 negators=negators,
                 softeners=softeners,
+                trailing=trailing,
                 softened=_label_map(entry, "softened", cue_map, path, where),
                 hedges=hedges,
                 hedged=_label_map(entry, "hedged", cue_map, path, where),
@@ -277,9 +279,44 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
                 not_holders=_strings(entry.get("not_holders"), path, f"{where}: not_holders"),
                 not_topic=_strings(entry.get("not_topic"), path, f"{where}: not_topic"),
                 related=_strings(entry.get("related"), path, f"{where}: related"),
+                **_answers(entry, cue_map, path, where),
             )
         )
+    known = {i.id: i for i in issues}
+    for issue in issues:
+        if not issue.answers:
+            continue
+        other = known.get(issue.answers)
+        if other is None or other is issue:
+            raise StoryError(f"{path}: issue {issue.id!r}: answers names no other issue: {issue.answers!r}")
+        unknown = sorted(set(issue.answer_labels) - set(other.labels))
+        if unknown:
+            raise StoryError(
+                f"{path}: issue {issue.id!r}: answers maps {', '.join(unknown)}, which issue "
+                f"{other.id!r} does not have (its labels: {', '.join(other.labels)})"
+            )
     return tuple(issues)
+
+
+def _answers(entry: dict, cues: dict, path: Path, where: str) -> dict[str, Any]:
+    """The ``answers`` entry: the other issue and how its labels map to this issue's."""
+    value = entry.get("answers")
+    if value is None:
+        return {}
+    answers = _mapping(value, path, f"{where}: answers")
+    other = answers.get("issue")
+    if not isinstance(other, str) or not other:
+        raise StoryError(f"{path}: {where}: answers needs the other issue's id as 'issue'")
+    labels = _mapping(answers.get("labels") or {}, path, f"{where}: answers: labels")
+    for label, mine in labels.items():
+        if not isinstance(mine, str) or mine not in cues:
+            raise StoryError(
+                f"{path}: {where}: answers maps {label} -> {mine}, which is no label of this "
+                f"issue (labels: {', '.join(cues)})"
+            )
+    if not labels:
+        raise StoryError(f"{path}: {where}: answers needs labels: the other issue's -> this one's")
+    return {"answers": other, "answer_labels": {str(k): str(v) for k, v in labels.items()}}
 
 
 def _actions(entry: dict, cues: dict, path: Path, where: str, key: str) -> dict[str, tuple[str, ...]]:

@@ -177,6 +177,27 @@ def test_invalid_yaml_is_named(tmp_path: Path) -> None:
             id="negation-label-without-cues",
         ),
         pytest.param(
+            "issues.yaml",
+            "      issue: troops-in-ukraine",
+            "      issue: troops-in-kyiv",
+            "issue 'russia-accepts-troops': answers names no other issue: 'troops-in-kyiv'",
+            id="answers-unknown-issue",
+        ),
+        pytest.param(
+            "issues.yaml",
+            "labels: {support: accepts, oppose: rejects,",
+            "labels: {support: accepts, against: rejects,",
+            "answers maps against, which issue 'troops-in-ukraine' does not have",
+            id="answers-unknown-label-of-the-other-issue",
+        ),
+        pytest.param(
+            "issues.yaml",
+            "labels: {support: accepts, oppose: rejects,",
+            "labels: {support: welcomes, oppose: rejects,",
+            "answers maps support -> welcomes, which is no label of this issue",
+            id="answers-to-a-label-this-issue-lacks",
+        ),
+        pytest.param(
             "actors.yaml",
             "since: 2025-01-20",
             "since: next year",

@@ -277,6 +277,47 @@ def test_acceptance_held_back_is_undecided(story: Story) -> None:
     )
 
 
+def test_a_hedge_after_the_cue_holds_it_back(rules: Story) -> None:
+    text = "Trump said he would sign the guarantee document, without saying what it would commit the US to."
+    [observation] = tag_article(text, rules, IN_2025).observations
+
+    assert (observation.actor_id, observation.stance, observation.qualifiers) == (
+        "trump",
+        "noncommittal",
+        ("softened",),
+    )
+    # ... unless it is another actor's: the US role is "still being worked out", not the UK's troops.
+    assert stances(
+        "Starmer said UK troops were ready and the US role was still being worked out.", rules
+    ) == {("starmer", "troops-in-ukraine", "support")}
+
+
+def test_a_hedge_after_but_replaces_the_firmer_reading(rules: Story) -> None:
+    assert stances("Trump said the US would back the force but declined to commit to air cover.", rules) == {
+        ("trump", "us-security-guarantee", "noncommittal")
+    }
+    # Without the turn, the first reading stands.
+    assert stances("Trump said the US would back the force.", rules) == {
+        ("trump", "us-security-guarantee", "support")
+    }
+
+
+def test_russias_side_against_the_force_is_russia_rejecting_it(rules: Story) -> None:
+    # Lavrov cannot hold the troops issue: his warning answers the Russian one. Britain and
+    # France are only warned, so they hold nothing.
+    text = "Lavrov warned Britain and France against sending troops to Ukraine."
+    assert stances(text, rules) == {("lavrov", "russia-accepts-troops", "rejects")}
+    assert stances("Lavrov said Britain would send troops to Ukraine.", rules) == {
+        ("uk", "troops-in-ukraine", "support")
+    }
+    # A name in someone's quoted words answers nothing.
+    text = (
+        "Farage was accused of “parroting Kremlin lines” after saying he would vote against any "
+        "plans to deploy troops in Ukraine."
+    )
+    assert stances(text, rules) == set()
+
+
 def test_kremlin_warning_is_russia_rejecting_troops(story: Story) -> None:
     found = stances("The Kremlin said foreign troops would be legitimate targets.", story)
 
