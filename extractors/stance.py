@@ -138,6 +138,13 @@ def _observe(
     carried = open_quotes(norm, sentences, mentions)
     for sentence in sentences:
         present = by_sentence.get(sentence.index, [])
+        asked = _QUESTION.search(sentence.text)
+        if asked is not None:
+            # "Will Britain send troops? Five questions about the plan": a headline that asks
+            # takes no position in its question, only (perhaps) in what follows it.
+            start = sentence.start + asked.end()
+            sentence = Sentence(sentence.index, start, sentence.end, text[start : sentence.end])
+            present = [m for m in present if m.start >= start]
         opened = carried.get(sentence.index)
         if opened is not None:
             present = [opened.speaker, *present]  # the quotation began in an earlier sentence
@@ -759,6 +766,13 @@ def _within(norm: str, span: tuple[int, int] | None, phrases: tuple[str, ...]) -
 
 
 _SHOUTED = re.compile(r"[^a-z]*")
+# A question that opens a sentence, up to its last question mark that more words follow.
+# Only a question proper: "UK troops for Ukraine? Only with a US backstop" names its topic.
+_QUESTION = re.compile(
+    r"^[\s'\"‘“]*(?:will|would|should|could|can|is|are|was|were|does|do|did|has|have|why|what|who|"
+    r"how|when|where)\b.*\?[\s'\"’”]+(?=\S)",
+    re.DOTALL | re.IGNORECASE,
+)
 # "will not send troops until a ceasefire": a when, not a no.
 _TIMING = re.compile(r"[^,;.]{0,60}?\b(?:until|before|unless\s+and\s+until)\b", re.IGNORECASE)
 

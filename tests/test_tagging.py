@@ -318,6 +318,21 @@ def test_russias_side_against_the_force_is_russia_rejecting_it(rules: Story) -> 
     assert stances(text, rules) == set()
 
 
+def test_a_headline_that_asks_takes_no_position_in_its_question(story: Story) -> None:
+    title = "Will Britain really send troops to Ukraine? Five questions about the plan"
+    assert tag_article("", story, IN_2025, title=title).observations == ()
+    # A topic put as a question is answered by what follows it.
+    title = "Troops for Ukraine? Britain is ready, Healey says"
+    [observation] = tag_article("", story, IN_2025, title=title).observations
+    assert (observation.actor_id, observation.stance, observation.evidence) == ("uk", "support", title)
+    # The evidence of an answer after a question proper is the answer.
+    title = "Will Germany send troops? Britain is ready to send troops, Healey says"
+    [observation] = tag_article("", story, IN_2025, title=title).observations
+    assert (observation.actor_id, observation.stance) == ("uk", "support")
+    assert observation.evidence == "Britain is ready to send troops, Healey says"
+    assert title[observation.start : observation.end] == observation.evidence
+
+
 def test_kremlin_warning_is_russia_rejecting_troops(story: Story) -> None:
     found = stances("The Kremlin said foreign troops would be legitimate targets.", story)
 
