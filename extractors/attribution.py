@@ -431,6 +431,69 @@ def find_holders(
     return [Holder(m, subject[1]) for m in subject[0]]
 
 
+_DENY = (
+    r"(?:denie[sd]|deny|rebuff(?:s|ed)?|reject(?:s|ed)?|dismiss(?:es|ed)?|dispute[sd]?|"
+    r"contradict(?:s|ed)?)"
+)
+# Before the claim: "Peskov rebuffed Trump's claim that Putin would accept ...".
+_DENIAL_BEFORE = re.compile(
+    rf"^\s+(?:\w+ly\s+)?{_DENY}\s+(?:(?:the|an?|\w+['’]s?|[A-Z][\w.-]*)\s+){{0,3}}"
+    r"(?:claims?|suggestions?|assurances?|assertions?|reports?|insistence|statements?)?\s*(?:that\s+)?",
+    re.IGNORECASE,
+)
+# After it: "..., a claim Peskov flatly denied"; "...; Kremlin disagrees"; "despite Kremlin denials".
+_DENIAL_AFTER = re.compile(
+    r"^[^;]*?(?:,\s+an?\s+(?:claim|suggestion|assertion|assurance|report|idea)\s+(?:that\s+|which\s+)?"
+    r"|;\s*|\bdespite\s+(?:the\s+)?)$",
+    re.IGNORECASE,
+)
+_DENIAL_VERB_AFTER = re.compile(
+    rf"^\s+(?:(?:has|had|have|swiftly|quickly|flatly|promptly|firmly|immediately|later|also)\s+)*"
+    rf"(?:{_DENY}|disagree[sd]?|denials)\b",
+    re.IGNORECASE,
+)
+
+
+def deniers(norm: str, sentence: Sentence, mentions: list[Mention], cue_start: int) -> list[Mention]:
+    """Who denies the reported claim that holds the cue: "Peskov rebuffed Trump's claim that
+    Putin would accept ..."; "..., a suggestion Moscow swiftly denied"; "...; Kremlin
+    disagrees"."""
+    found = []
+    for mention in mentions:
+        if mention.end <= cue_start:
+            between = norm[mention.end : cue_start]
+            denial = _DENIAL_BEFORE.match(between)
+            # What is denied is a claim, and it runs on to the cue in one clause.
+            if (
+                denial
+                and _CLAIMED.search(denial.group())
+                and not _CLAUSE_BREAK.search(between[denial.end() :])
+            ):
+                found.append(mention)
+        elif (
+            cue_start < mention.start < sentence.end
+            and _DENIAL_AFTER.match(norm[cue_start : mention.start])
+            and _DENIAL_VERB_AFTER.match(norm[mention.end : sentence.end])
+        ):
+            found.append(mention)
+    return found
+
+
+_CLAIMED = re.compile(r"\bthat\b|\bclaims?\b|\bsuggestion|\bassurance", re.IGNORECASE)
+_CLAIM_NOUN = re.compile(
+    r"(?:['’]s?)?\s+(?:claims?|suggestions?|assurances?|assertions?|insistence|statements?)\b",
+    re.IGNORECASE,
+)
+
+
+def claimant(norm: str, mentions: list[Mention], start: int, cue_start: int) -> Mention | None:
+    """Whose claim holds the cue, when named before it ("Trump's claim that ...")."""
+    return next(
+        (m for m in mentions if start <= m.start and m.end <= cue_start and _CLAIM_NOUN.match(norm, m.end)),
+        None,
+    )
+
+
 def next_clause(norm: str, position: int, end: int) -> int:
     """Where the clause after the one holding ``position`` begins (or ``end``)."""
     found = _CLAUSE_BREAK.search(norm, position, end)

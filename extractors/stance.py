@@ -24,7 +24,9 @@ from extractors.attribution import (
     WINDOW_CHARS,
     Frame,
     Holder,
+    claimant,
     clause_start,
+    deniers,
     find_holders,
     frames,
     modifier,
@@ -243,6 +245,27 @@ def _observe(
                 stated.add(issue.id)
                 held.update(h.mention.actor_id for h in holders)
                 readings.append((cue, label, *qualified, holders))
+                denied = issue.negation.get(qualified[0])
+                denying = [
+                    Holder(m, "speaker")
+                    for m in deniers(norm, sentence, present, cue.start())
+                    if denied and m.actor_id not in held and issue.may_be_held_by(actors[m.actor_id])
+                ]
+                if denying:  # "Peskov rebuffed Trump's claim that Putin would accept ...": rejects
+                    # What is denied was a claim, if it was not one already.
+                    first = min(h.mention.start for h in denying)
+                    source = claimant(norm, present, first, cue.start())
+                    readings[-1] = (
+                        *readings[-1][:4],
+                        [
+                            h
+                            if h.attribution == "claim"
+                            else Holder(h.mention, h.how, "claim", source.actor_id if source else "others")
+                            for h in holders
+                        ],
+                    )
+                    held.update(h.mention.actor_id for h in denying)
+                    readings.append((cue, denied, denied, ("negated",), denying))
             # A sure model overrules a bare cue's label (not its holder): negations and hedges
             # the cue lists do not know ("declines to promise a backstop"); but not where others
             # hold positions of their own ("Britain stands ready ..., but Germany rejects ...").

@@ -333,6 +333,26 @@ def test_a_headline_that_asks_takes_no_position_in_its_question(story: Story) ->
     assert title[observation.start : observation.end] == observation.evidence
 
 
+@pytest.mark.parametrize(
+    ("text", "denier"),
+    [
+        ("Lavrov rebuffs Trump claim that Putin would accept European troops", "lavrov"),
+        ("The Kremlin dismissed Trump's assurance that Putin would accept peacekeepers.", "russia"),
+        ("Trump said Putin would accept European peacekeepers, a claim Peskov flatly denied.", "peskov"),
+    ],
+)
+def test_who_denies_a_claim_holds_the_opposite(rules: Story, text: str, denier: str) -> None:
+    # The claim stays a claim about Putin; the denial is the denier's own position.
+    tagging = tag_article(text, rules, IN_2025)
+    found = {(o.actor_id, o.stance, o.attribution, o.claimed_by) for o in tagging.observations}
+    assert found == {("putin", "accepts", "claim", "trump"), (denier, "rejects", "own", None)}
+
+
+def test_a_denial_of_something_else_denies_nothing(rules: Story) -> None:
+    text = "Peskov denied the talks had failed, and said Putin would accept European peacekeepers."
+    assert stances(text, rules) == {("putin", "russia-accepts-troops", "accepts")}
+
+
 def test_kremlin_warning_is_russia_rejecting_troops(story: Story) -> None:
     found = stances("The Kremlin said foreign troops would be legitimate targets.", story)
 
