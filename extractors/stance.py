@@ -636,7 +636,8 @@ def _cues(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[re.Match, s
         if pattern is not None:
             found.extend((m, label) for m in pattern.finditer(norm, sentence.start, sentence.end))
     chosen = _in_order(found)
-    # After the phrase cues: in "sending soldiers would be reckless" the phrase speaks.
+    # After the phrase cues: in "sending soldiers would be reckless" the phrase speaks. But a
+    # verb of another label before a phrase governs it: "weighs sending troops" is weighing.
     for pattern in (_actions_pattern(issue), _after_objects_pattern(issue)):
         if pattern is None:
             continue
@@ -644,8 +645,24 @@ def _cues(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[re.Match, s
             (m, issue.labels[int(m.lastgroup[1:])])
             for m in pattern.finditer(norm, sentence.start, sentence.end)
         ]
-        chosen += [m for m in _in_order(matches) if not any(_overlap(m[0], c[0]) for c in chosen)]
+        for match, label in _in_order(matches):
+            crossed = [c for c in chosen if _overlap(match, c[0])]
+            governs = pattern is _actions_pattern(issue) and all(
+                c[1] != label
+                and match.end(match.lastgroup) <= c[0].start()
+                # "US balks as UK, France pledge troops": the verb ends its clause first.
+                and not _GOVERN_BREAK.search(norm, match.end(match.lastgroup), c[0].start())
+                for c in crossed
+            )
+            if not crossed:
+                chosen.append((match, label))
+            elif governs:  # in the place of the phrase it governs
+                at = chosen.index(crossed[0])
+                chosen = [*chosen[:at], (match, label), *(c for c in chosen[at:] if c not in crossed)]
     return chosen
+
+
+_GOVERN_BREAK = re.compile(r"[,;:]|\s(?:as|while|but|and|after|before|when|because)\s", re.IGNORECASE)
 
 
 def _in_order(found: list[tuple[re.Match, str]]) -> list[tuple[re.Match, str]]:

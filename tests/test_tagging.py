@@ -292,6 +292,32 @@ def test_a_hedge_after_the_cue_holds_it_back(rules: Story) -> None:
     ) == {("starmer", "troops-in-ukraine", "support")}
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A verb of another label governs the phrase after it.
+        ("Germany weighs sending troops to Ukraine.", ("germany", "troops-in-ukraine", "noncommittal")),
+        ("Germany rebuffs calls to send troops to Ukraine.", ("germany", "troops-in-ukraine", "oppose")),
+        # ... but not across its clause.
+        ("US balks while Britain pledges troops to Ukraine.", ("uk", "troops-in-ukraine", "support")),
+        # A phrase cue after the words it judges still speaks.
+        ("Sending soldiers would be reckless, Merz said.", ("germany", "troops-in-ukraine", "oppose")),
+        # Softeners and hedges in a headline's present tense.
+        (
+            "Berlin stops short of committing troops to Ukraine.",
+            ("germany", "troops-in-ukraine", "noncommittal"),
+        ),
+        ("Germany declines to commit troops to Ukraine.", ("germany", "troops-in-ukraine", "noncommittal")),
+        (
+            "Trump said the US would probably provide air cover.",
+            ("trump", "us-security-guarantee", "noncommittal"),
+        ),
+    ],
+)
+def test_which_cue_speaks(rules: Story, text: str, expected: tuple[str, str, str]) -> None:
+    assert stances(text, rules) == {expected}
+
+
 def test_a_hedge_after_but_replaces_the_firmer_reading(rules: Story) -> None:
     assert stances("Trump said the US would back the force but declined to commit to air cover.", rules) == {
         ("trump", "us-security-guarantee", "noncommittal")
