@@ -247,6 +247,7 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
     hedges = _strings(shared.get("hedges"), path, "hedges")
     softeners = _strings(shared.get("softeners"), path, "softeners")
     trailing = _strings(shared.get("trailing"), path, "trailing")
+    undecided = _strings(shared.get("undecided"), path, "undecided")
     conditions = _strings(shared.get("conditions"), path, "conditions")
     for entry in _entries(doc, "issues", path):
         issue_id = str(_required(entry, "id", path, "issue:"))
@@ -257,6 +258,11 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
                 # YAML reads yes/no/on/off as booleans: a label must be quoted to stay text.
                 raise StoryError(f"{path}: {where}: label {label!r} is not text; put it in quotes")
         cue_map = {str(k): _strings(v, path, f"{where}: cues for {k}") for k, v in cues.items()}
+        softened = _label_map(entry, "softened", cue_map, path, where)
+        if undecided and len(set(softened.values())) == 1:
+            # Words of indecision give every issue the label its softeners give.
+            [held_back] = set(softened.values())
+            cue_map[held_back] = (*cue_map[held_back], *undecided)
         issues.append(
             Issue(
                 id=issue_id,
@@ -267,7 +273,7 @@ def _load_issues(doc: Any, path: Path) -> tuple[Issue, ...]:
                 negators=negators,
                 softeners=softeners,
                 trailing=trailing,
-                softened=_label_map(entry, "softened", cue_map, path, where),
+                softened=softened,
                 hedges=hedges,
                 hedged=_label_map(entry, "hedged", cue_map, path, where),
                 conditions=conditions,

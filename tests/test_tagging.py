@@ -302,6 +302,19 @@ def test_a_hedge_after_the_cue_holds_it_back(rules: Story) -> None:
         ("US balks while Britain pledges troops to Ukraine.", ("uk", "troops-in-ukraine", "support")),
         # A phrase cue after the words it judges still speaks.
         ("Sending soldiers would be reckless, Merz said.", ("germany", "troops-in-ukraine", "oppose")),
+        # Words of indecision serve every issue, each with its own label.
+        (
+            "Germany is lukewarm about sending troops to Ukraine.",
+            ("germany", "troops-in-ukraine", "noncommittal"),
+        ),
+        (
+            "Rubio said the US was still undecided on a backstop.",
+            ("us", "us-security-guarantee", "noncommittal"),
+        ),
+        (
+            "Putin said Russia was still weighing foreign troops.",
+            ("putin", "russia-accepts-troops", "undecided"),
+        ),
         # Softeners and hedges in a headline's present tense.
         (
             "Berlin stops short of committing troops to Ukraine.",
@@ -316,6 +329,17 @@ def test_a_hedge_after_the_cue_holds_it_back(rules: Story) -> None:
 )
 def test_which_cue_speaks(rules: Story, text: str, expected: tuple[str, str, str]) -> None:
     assert stances(text, rules) == {expected}
+
+
+def test_an_adjective_of_indecision_counts_only_with_what_it_is_about(rules: Story) -> None:
+    text = (
+        "Zelensky clearly hopes that a multinational force on Ukrainian soil will convince a "
+        "sometimes-sceptical population."
+    )
+    assert stances(text, rules) == set()
+    assert stances("Zelensky is sceptical about a multinational force.", rules) == {
+        ("zelensky", "troops-in-ukraine", "noncommittal")
+    }
 
 
 def test_a_hedge_after_but_replaces_the_firmer_reading(rules: Story) -> None:
