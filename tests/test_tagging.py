@@ -337,6 +337,9 @@ def test_an_adjective_of_indecision_counts_only_with_what_it_is_about(rules: Sto
         "sometimes-sceptical population."
     )
     assert stances(text, rules) == set()
+    # ... and a noun of indecision may be the past: "a shift from months of hesitation".
+    text = "Washington said it would back the force, in a shift from months of hesitation."
+    assert ("us", "troops-in-ukraine", "noncommittal") not in stances(text, rules)
     assert stances("Zelensky is sceptical about a multinational force.", rules) == {
         ("zelensky", "troops-in-ukraine", "noncommittal")
     }
