@@ -609,7 +609,19 @@ def _topic_in_clause(
 def _about(issue: Issue, cue: re.Match, topics: dict[str, list[tuple[int, int]]]) -> bool:
     """Whether the cue speaks to ``issue``: its own topic is named in or after it no later
     than another issue's topic (one that is not also its own) after the cue."""
-    mine = topics[issue.id]
+    # A topic inside another issue's longer one is that issue's ("the force" in "back the force").
+    mine = [
+        (a, b)
+        for a, b in topics[issue.id]
+        if not any(
+            x <= a and b <= y and y - x > b - a
+            for other, spans in topics.items()
+            if other != issue.id
+            for x, y in spans
+        )
+    ]
+    if topics[issue.id] and not mine:
+        return False
     # A verb-and-object cue is judged by its verb: "offer a guarantee to the force" offers a guarantee.
     cue_end = cue.end(cue.lastgroup) if cue.lastgroup and cue.lastgroup.startswith("l") else cue.end()
     own = [start for start, _ in mine if start >= cue.start()]

@@ -331,6 +331,12 @@ def test_which_cue_speaks(rules: Story, text: str, expected: tuple[str, str, str
     assert stances(text, rules) == {expected}
 
 
+def test_a_topic_inside_another_issues_longer_one_is_that_issues(rules: Story) -> None:
+    # "the force" is the troops issue's word, but "back the force" the guarantee's.
+    text = "The White House declined to say whether the United States would back the force."
+    assert stances(text, rules) == {("us", "us-security-guarantee", "noncommittal")}
+
+
 def test_an_adjective_of_indecision_counts_only_with_what_it_is_about(rules: Story) -> None:
     text = (
         "Zelensky clearly hopes that a multinational force on Ukrainian soil will convince a "
