@@ -98,6 +98,35 @@ def run(
 
 
 @app.command()
+def serve(
+    story: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--story", "-s", help="A story to serve (repeat for several; default: the configured one)."
+        ),
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    port: Annotated[
+        int, typer.Option("--port", help="Port of the local Prefect server, when PREFECT_API_URL is not set.")
+    ] = 4200,
+) -> None:
+    """Run each story's ingest cycle on its schedule (story.yaml), until stopped.
+
+    With PREFECT_API_URL set, the deployments are registered with that Prefect server;
+    otherwise a local one is started on 127.0.0.1 for as long as serve runs.
+    """
+    from flows.serve import serve as serve_stories
+    from flows.server import ServerError
+
+    settings = _settings(warehouse)
+    try:
+        serve_stories(settings, story or [settings.story], port, announce=console.print)
+    except ServerError as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+@app.command()
 def retag(story: StoryOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Recompute mentions, stances and changes from stored text (after editing actors or issues).
 

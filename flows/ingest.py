@@ -8,17 +8,21 @@ for short reads and one write per batch.
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import FlowRun, State
+from prefect.settings import PREFECT_UI_URL
 
 from extractors.coverage import Coverage, process_item
 from extractors.feeds import parse_feed
 from extractors.records import (
+    Alert,
     Delivery,
     Feed,
     FeedItem,
@@ -32,12 +36,14 @@ from extractors.records import (
 from extractors.relevance import judge
 from extractors.robots import RobotsFile
 from extractors.schedule import PollResult, full_fetch_due, is_due, next_interval, schedule_interval
+from extractors.story import load_story
 from flows.alerts import deliver
 from flows.http import Fetch, Fetched, Request, fetch_all
 from flows.settings import HttpSettings, Settings, load_settings
 from flows.stories import prepare_story, story_for_cycle
 from flows.workers import run_limited
 from warehouse import queries, store
+from warehouse.connection import WarehouseError
 
 Problem = tuple[str, str, str | None, str]  # stage, source, url, message
 FALLBACK_TIME_LIMIT = 10.0  # seconds at least, to tag an item's feed text after its page failed
@@ -215,9 +221,15 @@ def upgrade_pages(
 @task(cache_policy=NO_CACHE)
 def send_alerts(settings: Settings, story_id: str) -> list[Delivery]:
     """Deliver pending alerts from the outbox and record each outcome."""
+    return deliver_pending(settings, story_id, get_run_logger())
+
+
+def deliver_pending(
+    settings: Settings, story_id: str, log: logging.Logger | logging.LoggerAdapter
+) -> list[Delivery]:
+    """Deliver the story's pending alerts from the outbox, recording each outcome at once."""
     with settings.open_warehouse() as con:
         pending = queries.pending_alerts(con, story_id, settings.max_alert_attempts)
-    log = get_run_logger()
     deliveries = []
     for alert in pending:
         delivery = deliver(alert, settings.alert_urls, settings.max_alert_attempts, log)
@@ -228,7 +240,40 @@ def send_alerts(settings: Settings, story_id: str) -> list[Delivery]:
     return deliveries
 
 
-@flow(name="storywatch-ingest", log_prints=False)
+def alert_failed_run(flow: Flow, flow_run: FlowRun, state: State) -> None:
+    """A Prefect state hook: alert that a run of the ingest flow failed or crashed, with
+    Prefect's message and a link to the run (once per run: the run's id is the alert's key)."""
+    log = logging.getLogger("storywatch.alerts")
+    parameters = flow_run.parameters or {}
+    settings = load_settings()
+    if parameters.get("warehouse"):
+        settings = replace(settings, warehouse=Path(parameters["warehouse"]))
+    name = parameters.get("story") or settings.story
+    try:
+        story_id = load_story(settings.story_dir(name)).id
+    except Exception:  # the story itself may be what failed
+        story_id = Path(str(name)).name
+    ui = PREFECT_UI_URL.value()
+    link = f"{ui}/runs/flow-run/{flow_run.id}" if ui else None
+    title = f"storywatch run {state.name.lower()}: {story_id}"
+    body = f"Flow run {flow_run.name} of {flow.name} ended {state.name}: {state.message or 'no message'}"
+    alert = Alert(f"flow_failed:{flow_run.id}", "flow_failed", title, body, link)
+    try:
+        with settings.open_warehouse() as con:
+            store.queue_alert(con, story_id, alert, store.now())
+        deliver_pending(settings, story_id, log)
+    except WarehouseError as exc:
+        # The warehouse may be what failed: send without the outbox, once.
+        log.warning("could not record the failed run's alert (%s); sending it directly", exc)
+        deliver(alert, settings.alert_urls, 1, log)
+
+
+@flow(
+    name="storywatch-ingest",
+    log_prints=False,
+    on_failure=[alert_failed_run],
+    on_crashed=[alert_failed_run],
+)
 def ingest(story: str | None = None, warehouse: str | None = None, poll_all: bool = False) -> CycleSummary:
     """One cycle of a story: poll its feeds, store new coverage, detect changes, alert.
 

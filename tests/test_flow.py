@@ -158,3 +158,19 @@ def test_a_page_that_failed_for_a_passing_reason_gets_its_text_in_a_later_cycle(
     )
     assert evidence and all("ready to deploy troops" in e for (e,) in evidence)
     assert rows(warehouse_path, "SELECT count(*) FROM articles WHERE url LIKE '%server-error%'") == [(1,)]
+
+
+def test_a_failed_run_is_alerted_once_with_its_error_and_link(run_cycle, site, story_dir, warehouse_path):
+    from extractors.story import StoryError
+
+    (story_dir / "issues.yaml").write_text("issues: [", encoding="utf-8")  # the run cannot start
+    for _ in range(2):
+        with pytest.raises(StoryError):
+            run_cycle()
+
+    # Each run is its own failure: two runs, two alerts, each sent once and recorded as sent.
+    assert [hook["title"] for hook in site.webhooks] == ["storywatch run failed: story"] * 2
+    assert all("issues.yaml" in hook["message"] for hook in site.webhooks)
+    assert all("/runs/flow-run/" in hook["message"] for hook in site.webhooks)
+    sent = rows(warehouse_path, "SELECT kind, status, attempts FROM alerts ORDER BY created_at")
+    assert sent == [("flow_failed", "sent", 1)] * 2

@@ -17,6 +17,7 @@ import duckdb
 from extractors.changes import Change, ChangeRules, Position, detect_changes
 from extractors.coverage import SAME_TEXT, resemblance
 from extractors.records import (
+    Alert,
     Article,
     Delivery,
     FeedItem,
@@ -682,6 +683,15 @@ def save_feed_polls(
         con.execute(
             "UPDATE feeds SET down_alerted = true WHERE story_id = ? AND feed_id = ?", [story_id, feed_id]
         )
+
+
+def queue_alert(con: duckdb.DuckDBPyConnection, story_id: str, alert: Alert, at: datetime) -> None:
+    """Put ``alert`` in the story's outbox, once: an alert already there (by its id) stays as it is."""
+    con.execute(
+        "INSERT INTO alerts (alert_id, story_id, kind, title, body, url, status, attempts, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT (alert_id) DO NOTHING",
+        [alert.alert_id, story_id, alert.kind, alert.title, alert.body, alert.url, at],
+    )
 
 
 def _queue_source_alert(
