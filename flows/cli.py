@@ -265,8 +265,24 @@ def alerts(
     warehouse: WarehouseOpt = None,
     format: FormatOpt = Format.table,
     limit: LimitOpt = 50,
+    retry: Annotated[
+        bool,
+        typer.Option(
+            "--retry", help="Send every undelivered alert now (pending or given up on), then show the outbox."
+        ),
+    ] = False,
 ) -> None:
     """The alert outbox: what was sent, what is pending, and why a delivery failed."""
+    if retry:
+        import logging
+
+        from flows.ingest import deliver_pending
+
+        settings = _settings(warehouse)
+        story_id = _story_id(settings, story)
+        deliveries = deliver_pending(settings, story_id, logging.getLogger("storywatch.alerts"), by_hand=True)
+        sent = sum(d.status in ("sent", "logged") for d in deliveries)
+        errors.print(f"Retried {len(deliveries)} alert(s): {sent} delivered, {len(deliveries) - sent} not.")
     _show(queries.list_alerts, story, warehouse, format, limit)
 
 

@@ -225,17 +225,25 @@ def send_alerts(settings: Settings, story_id: str) -> list[Delivery]:
 
 
 def deliver_pending(
-    settings: Settings, story_id: str, log: logging.Logger | logging.LoggerAdapter
+    settings: Settings,
+    story_id: str,
+    log: logging.Logger | logging.LoggerAdapter,
+    by_hand: bool = False,
 ) -> list[Delivery]:
-    """Deliver the story's pending alerts from the outbox, recording each outcome at once."""
+    """Deliver the story's pending alerts from the outbox (``by_hand``: every undelivered one,
+    waiting or given up on, now), recording each outcome at once."""
     with settings.open_warehouse() as con:
-        pending = queries.pending_alerts(con, story_id, settings.max_alert_attempts)
+        if by_hand:
+            pending = queries.undelivered_alerts(con, story_id)
+        else:
+            pending = queries.pending_alerts(con, story_id, settings.max_alert_attempts)
     deliveries = []
+    wait = timedelta(seconds=settings.alert_retry_wait)
     for alert in pending:
         delivery = deliver(alert, settings.alert_urls, settings.max_alert_attempts, log)
         # Recorded at once, alert by alert: what was delivered is never sent again.
         with settings.open_warehouse() as con:
-            store.mark_alert(con, delivery)
+            store.mark_alert(con, delivery, retry_wait=wait)
         deliveries.append(delivery)
     return deliveries
 

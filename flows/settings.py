@@ -60,6 +60,8 @@ class Settings:
     story: str = DEFAULT_STORY
     alert_urls: tuple[str, ...] = ()
     max_alert_attempts: int = 5
+    # Seconds a failed alert waits before its next attempt, twice as long after each failure.
+    alert_retry_wait: float = 300.0
     lock_wait: float = 30.0  # seconds to wait for another process's lock on the warehouse
     extract_timeout: float = 30.0  # hard limit per page for extraction and tagging
     parse_timeout: float = 30.0  # hard limit per feed document for parsing
@@ -104,6 +106,7 @@ _ENV = {
     "story": "STORYWATCH_STORY",
     "alert_urls": "STORYWATCH_ALERT_URLS",
     "max_alert_attempts": "STORYWATCH_MAX_ALERT_ATTEMPTS",
+    "alert_retry_wait": "STORYWATCH_ALERT_RETRY_WAIT",
     "lock_wait": "STORYWATCH_LOCK_WAIT",
     "extract_timeout": "STORYWATCH_EXTRACT_TIMEOUT",
     "parse_timeout": "STORYWATCH_PARSE_TIMEOUT",

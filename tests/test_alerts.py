@@ -81,3 +81,55 @@ def test_a_retry_skips_the_channels_that_already_have_the_alert(site: Loopback):
     second = deliver(retry, channels, max_attempts=3, log=LOG)
     assert len(site.webhooks) == 1  # the webhook that had it is not sent it again
     assert second.status == "pending" and second.delivered == ()
+
+
+def test_a_failed_alert_waits_longer_each_time_and_is_sent_exactly_once(site: Loopback, cli, warehouse_path):
+    from datetime import UTC, datetime
+
+    from flows.ingest import deliver_pending
+    from flows.settings import Settings
+    from warehouse import store
+    from warehouse.connection import open_warehouse
+
+    settings = Settings(warehouse=warehouse_path, alert_urls=(hook(site),), alert_retry_wait=3600)
+    with open_warehouse(warehouse_path) as con:
+        store.queue_alert(con, "uk-troops-ukraine", ALERT, datetime.now(UTC))
+        store.queue_alert(con, "uk-troops-ukraine", ALERT, datetime.now(UTC))  # queued once only
+
+    site.webhook_failures = 1  # the receiver is down for the first post, then recovers
+    [first] = deliver_pending(settings, "uk-troops-ukraine", LOG)
+    assert first.status == "pending" and site.webhooks == []
+    # The next cycle comes before the wait is over: no attempt.
+    assert deliver_pending(settings, "uk-troops-ukraine", LOG) == []
+    with open_warehouse(warehouse_path, read_only=True) as con:
+        [(wait,)] = con.execute("SELECT next_attempt_at - created_at FROM alerts").fetchall()
+    assert 3500 <= wait.total_seconds() <= 3700
+
+    # By hand, it goes now; after that it is never sent again.
+    retried = cli("alerts", "--retry", "--warehouse", str(warehouse_path), "--format", "csv",
+                  extra_env={"STORYWATCH_ALERT_URLS": hook(site)})  # fmt: skip
+    assert retried.returncode == 0, retried.stderr
+    assert "Retried 1 alert(s): 1 delivered" in retried.stderr
+    assert "stance_change,sent,2," in retried.stdout
+    assert deliver_pending(settings, "uk-troops-ukraine", LOG, by_hand=True) == []
+    assert [w["title"] for w in site.webhooks] == [ALERT.title]
+
+
+def test_an_alert_given_up_on_can_be_sent_by_hand(site: Loopback, cli, warehouse_path):
+    from datetime import UTC, datetime
+
+    from flows.ingest import deliver_pending
+    from flows.settings import Settings
+    from warehouse import store
+    from warehouse.connection import open_warehouse
+
+    settings = Settings(warehouse=warehouse_path, alert_urls=(hook(site),), max_alert_attempts=1)
+    with open_warehouse(warehouse_path) as con:
+        store.queue_alert(con, "uk-troops-ukraine", ALERT, datetime.now(UTC))
+    site.webhook_failures = 1
+    [given_up] = deliver_pending(settings, "uk-troops-ukraine", LOG)
+    assert given_up.status == "failed"
+    assert deliver_pending(settings, "uk-troops-ukraine", LOG) == []  # no attempts left
+
+    [resent] = deliver_pending(settings, "uk-troops-ukraine", LOG, by_hand=True)
+    assert resent.status == "sent" and len(site.webhooks) == 1

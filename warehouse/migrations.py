@@ -402,6 +402,10 @@ JOIN articles art ON art.story_id = e.story_id AND art.article_id = e.article_id
 LEFT JOIN actors a ON a.story_id = e.story_id AND a.actor_id = e.actor_id;
 """
 
+_V6_ALERT_BACKOFF = """
+ALTER TABLE alerts ADD COLUMN next_attempt_at TIMESTAMPTZ;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "tables, positions, current stances and changes", _V1_TABLES + _V1_VIEWS),
     (2, "fetch attempts, robots.txt cache, feed schedules and health, near-duplicate clusters", _V2_FETCHING),
@@ -412,6 +416,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
     (4, "officials who speak for an actor", _V4_OFFICIALS),
     (5, "current stances follow the change history; newer reports that differ are pending", _V5_CURRENT),
+    (6, "a failed alert waits before its next attempt, longer each time", _V6_ALERT_BACKOFF),
 ]
 
 

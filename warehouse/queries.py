@@ -69,18 +69,31 @@ def list_alerts(con: duckdb.DuckDBPyConnection, story_id: str, limit: int = 50) 
     return run_sql(
         con,
         "SELECT strftime(created_at, '%Y-%m-%d %H:%M') AS created, kind, status, attempts, "
-        "title, last_error, url FROM alerts WHERE story_id = ? "
+        "strftime(next_attempt_at, '%Y-%m-%d %H:%M') AS next_attempt, title, last_error, url "
+        "FROM alerts WHERE story_id = ? "
         "ORDER BY created_at DESC, alert_id LIMIT ?",
         [story_id, limit],
     )
 
 
 def pending_alerts(con: duckdb.DuckDBPyConnection, story_id: str, max_attempts: int) -> list[Alert]:
-    """Alerts not delivered yet that still have attempts left, oldest first."""
+    """Alerts not delivered yet that still have attempts left and whose wait after a failed
+    attempt is over, oldest first."""
     rows = con.execute(
         "SELECT alert_id, kind, title, body, url, attempts, delivered_to FROM alerts "
-        "WHERE story_id = ? AND status = 'pending' AND attempts < ? ORDER BY created_at, alert_id",
+        "WHERE story_id = ? AND status = 'pending' AND attempts < ? "
+        "AND (next_attempt_at IS NULL OR next_attempt_at <= now()) ORDER BY created_at, alert_id",
         [story_id, max_attempts],
+    ).fetchall()
+    return [Alert(*row[:6], delivered_to=tuple(row[6])) for row in rows]
+
+
+def undelivered_alerts(con: duckdb.DuckDBPyConnection, story_id: str) -> list[Alert]:
+    """Every alert not delivered, waiting or given up on, oldest first (to resend by hand)."""
+    rows = con.execute(
+        "SELECT alert_id, kind, title, body, url, attempts, delivered_to FROM alerts "
+        "WHERE story_id = ? AND status IN ('pending', 'failed') ORDER BY created_at, alert_id",
+        [story_id],
     ).fetchall()
     return [Alert(*row[:6], delivered_to=tuple(row[6])) for row in rows]
 

@@ -728,15 +728,34 @@ def feed_states(con: duckdb.DuckDBPyConnection, story_id: str) -> dict[str, Feed
     return {r[0]: FeedState(*r[1:]) for r in rows}
 
 
-def mark_alert(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> None:
-    """Record one delivery attempt of an alert, and the channels that now have it."""
+def mark_alert(
+    con: duckdb.DuckDBPyConnection,
+    delivery: Delivery,
+    retry_wait: timedelta = timedelta(minutes=5),
+    longest_wait: timedelta = timedelta(hours=6),
+) -> None:
+    """Record one delivery attempt of an alert, and the channels that now have it. An alert
+    still pending waits ``retry_wait`` before its next attempt, twice as long after each
+    failure (at most ``longest_wait``)."""
     if delivery.status not in ALERT_STATUSES:
         raise ValueError(f"unknown alert status {delivery.status!r}")
     con.execute(
         "UPDATE alerts SET status = ?, attempts = attempts + 1, last_error = ?, "
         "delivered_to = list_distinct(list_concat(delivered_to, ?)), "
-        "sent_at = CASE WHEN ? IN ('sent', 'logged') THEN now() ELSE sent_at END WHERE alert_id = ?",
-        [delivery.status, delivery.error, list(delivery.delivered), delivery.status, delivery.alert_id],
+        "sent_at = CASE WHEN ? IN ('sent', 'logged') THEN now() ELSE sent_at END, "
+        # The attempts on the right are those before this one: 1, 2, 4 ... times the wait.
+        "next_attempt_at = CASE WHEN ? = 'pending' THEN now() + "
+        "to_seconds(least(? * pow(2, attempts), ?)) END WHERE alert_id = ?",
+        [
+            delivery.status,
+            delivery.error,
+            list(delivery.delivered),
+            delivery.status,
+            delivery.status,
+            retry_wait.total_seconds(),
+            longest_wait.total_seconds(),
+            delivery.alert_id,
+        ],
     )
 
 
