@@ -282,6 +282,10 @@ class StanceChange:
     disputed: bool = False
 
 
+# Every kind of alert storywatch sends.
+ALERT_KINDS = ("stance_change", "source_down", "source_recovered", "flow_failed")
+
+
 @dataclass(frozen=True)
 class Alert:
     """A message waiting in the warehouse's outbox."""

@@ -37,7 +37,7 @@ from extractors.relevance import judge
 from extractors.robots import RobotsFile
 from extractors.schedule import PollResult, full_fetch_due, is_due, next_interval, schedule_interval
 from extractors.story import load_story
-from flows.alerts import deliver
+from flows.alerts import deliver, deliver_digest
 from flows.http import Fetch, Fetched, Request, fetch_all
 from flows.settings import HttpSettings, Settings, load_settings
 from flows.stories import prepare_story, story_for_cycle
@@ -239,12 +239,23 @@ def deliver_pending(
             pending = queries.pending_alerts(con, story_id, settings.max_alert_attempts)
     deliveries = []
     wait = timedelta(seconds=settings.alert_retry_wait)
-    for alert in pending:
-        delivery = deliver(alert, settings.alert_urls, settings.max_alert_attempts, log)
+
+    def record(delivery: Delivery) -> None:
         # Recorded at once, alert by alert: what was delivered is never sent again.
         with settings.open_warehouse() as con:
             store.mark_alert(con, delivery, retry_wait=wait)
         deliveries.append(delivery)
+
+    for alert in [a for a in pending if a.kind not in settings.alert_kinds]:
+        log.info("ALERT (%s alerts are off: logged only) %s", alert.kind, alert.title)
+        record(Delivery(alert.alert_id, "logged"))
+    sending = [a for a in pending if a.kind in settings.alert_kinds]
+    if settings.alert_digest and len(sending) > 1:
+        for delivery in deliver_digest(sending, settings.alert_urls, settings.max_alert_attempts, log):
+            record(delivery)
+    else:
+        for alert in sending:
+            record(deliver(alert, settings.alert_urls, settings.max_alert_attempts, log))
     return deliveries
 
 

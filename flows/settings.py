@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from extractors.changes import ChangeRules
+from extractors.records import ALERT_KINDS
 from flows.netguard import parse_networks
 from warehouse.connection import open_warehouse
 
@@ -62,6 +63,10 @@ class Settings:
     max_alert_attempts: int = 5
     # Seconds a failed alert waits before its next attempt, twice as long after each failure.
     alert_retry_wait: float = 300.0
+    # The kinds of alert that are sent; the others are only logged.
+    alert_kinds: tuple[str, ...] = ALERT_KINDS
+    # One message per cycle and channel, with every alert it has, rather than one per alert.
+    alert_digest: bool = False
     lock_wait: float = 30.0  # seconds to wait for another process's lock on the warehouse
     extract_timeout: float = 30.0  # hard limit per page for extraction and tagging
     parse_timeout: float = 30.0  # hard limit per feed document for parsing
@@ -76,6 +81,13 @@ class Settings:
     # An installed spaCy pipeline (package or folder) that also finds new actors; none by default.
     ner_model: str = ""
     http: HttpSettings = field(default_factory=HttpSettings)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.alert_kinds) - set(ALERT_KINDS))
+        if unknown:
+            raise SettingsError(
+                f"setting alert_kinds: unknown kind(s) {', '.join(unknown)} (kinds: {', '.join(ALERT_KINDS)})"
+            )
 
     def open_warehouse(self, read_only: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A short-lived connection to the configured warehouse."""
@@ -107,6 +119,8 @@ _ENV = {
     "alert_urls": "STORYWATCH_ALERT_URLS",
     "max_alert_attempts": "STORYWATCH_MAX_ALERT_ATTEMPTS",
     "alert_retry_wait": "STORYWATCH_ALERT_RETRY_WAIT",
+    "alert_kinds": "STORYWATCH_ALERT_KINDS",
+    "alert_digest": "STORYWATCH_ALERT_DIGEST",
     "lock_wait": "STORYWATCH_LOCK_WAIT",
     "extract_timeout": "STORYWATCH_EXTRACT_TIMEOUT",
     "parse_timeout": "STORYWATCH_PARSE_TIMEOUT",
@@ -164,11 +178,24 @@ def _typed(cls: type, raw: dict[str, object]) -> dict[str, object]:
             out[name] = tuple(str(v) for v in items if str(v))
         elif "Path" in kind:
             out[name] = Path(str(value))
+        elif kind == "bool":
+            out[name] = _flag(name, value)
         elif kind in ("int", "float"):
             out[name] = _number(int if kind == "int" else float, name, value)
         else:
             out[name] = str(value)
     return out
+
+
+def _flag(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"setting {name}: {value!r} is not true or false")
 
 
 def _number(kind: type, name: str, value: object) -> int | float:

@@ -133,3 +133,44 @@ def test_an_alert_given_up_on_can_be_sent_by_hand(site: Loopback, cli, warehouse
 
     [resent] = deliver_pending(settings, "uk-troops-ukraine", LOG, by_hand=True)
     assert resent.status == "sent" and len(site.webhooks) == 1
+
+
+def queued(warehouse_path, *alerts: Alert) -> None:
+    from datetime import UTC, datetime
+
+    from warehouse import store
+    from warehouse.connection import open_warehouse
+
+    with open_warehouse(warehouse_path) as con:
+        for alert in alerts:
+            store.queue_alert(con, "uk-troops-ukraine", alert, datetime.now(UTC))
+
+
+DOWN = Alert("source_down:x", "source_down", "Source down: Loopback World News", "failing since ...", None)
+
+
+def test_a_digest_sends_one_message_per_cycle_with_every_alert(site: Loopback, warehouse_path):
+    from flows.ingest import deliver_pending
+    from flows.settings import Settings
+
+    queued(warehouse_path, ALERT, DOWN)
+    settings = Settings(warehouse=warehouse_path, alert_urls=(hook(site),), alert_digest=True)
+    deliveries = deliver_pending(settings, "uk-troops-ukraine", LOG)
+
+    assert [d.status for d in deliveries] == ["sent", "sent"]
+    [message] = site.webhooks
+    assert message["title"] == "storywatch: 2 alerts"
+    assert ALERT.title in message["message"] and DOWN.title in message["message"]
+    assert deliver_pending(settings, "uk-troops-ukraine", LOG) == []
+
+
+def test_a_kind_of_alert_turned_off_is_logged_but_not_sent(site: Loopback, warehouse_path):
+    from flows.ingest import deliver_pending
+    from flows.settings import Settings
+
+    queued(warehouse_path, ALERT, DOWN)
+    settings = Settings(warehouse=warehouse_path, alert_urls=(hook(site),), alert_kinds=("stance_change",))
+    deliveries = {d.alert_id: d.status for d in deliver_pending(settings, "uk-troops-ukraine", LOG)}
+
+    assert deliveries == {ALERT.alert_id: "sent", DOWN.alert_id: "logged"}
+    assert [w["title"] for w in site.webhooks] == [ALERT.title]

@@ -59,3 +59,15 @@ def test_a_story_can_be_named_or_given_as_a_folder(tmp_path: Path):
     folder.mkdir()
     (folder / "story.yaml").write_text("id: elsewhere\n")
     assert settings.story_dir(str(folder)) == folder
+
+
+def test_alert_kinds_and_digest_are_read_and_checked(tmp_path: Path):
+    absent = tmp_path / "absent.toml"
+    settings = load_settings(env={"STORYWATCH_ALERT_KINDS": "stance_change, flow_failed"}, file=absent)
+    assert settings.alert_kinds == ("stance_change", "flow_failed")
+    assert load_settings(env={"STORYWATCH_ALERT_DIGEST": "yes"}, file=absent).alert_digest is True
+    assert load_settings(env={}, file=absent).alert_digest is False
+    with pytest.raises(SettingsError, match=r"unknown kind.*stance_shift"):
+        load_settings(env={"STORYWATCH_ALERT_KINDS": "stance_shift"}, file=absent)
+    with pytest.raises(SettingsError, match="alert_digest: 'maybe' is not true or false"):
+        load_settings(env={"STORYWATCH_ALERT_DIGEST": "maybe"}, file=absent)
