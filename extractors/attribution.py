@@ -86,7 +86,10 @@ _DESIRE = re.compile(
     r"ask(?:ed|s)?\s+(?:\w+\s+){1,3}to|press(?:ed|es)?\s+(?:\w+\s+){1,3}to|pressing\s+for|"
     r"appealed\s+to|demanded|demands?|needs?|needed|seeks?|seeking|sought|"
     # A warning to others is what the speaker wants of them: "warned Britain against sending".
-    r"(?:warn|caution)(?:ed|s|ing)?\s+(?:\w+\s+){1,4}?(?:against|not\s+to)|"
+    # Only against sending them: "warned Putin against threatening British troops" is no wish
+    # about the deployment.
+    r"(?:warn|caution)(?:ed|s|ing)?\s+(?:\w+\s+){1,4}?(?:against|not\s+to)\s+"
+    r"(?:send|deploy|put|commit|station|join|contribut)\w*|"
     r"aims?\s+to\s+secure|to\s+secure|push(?:es|ed)?\s+for|lobb(?:y|ies|ied)\s+for)\b",
     re.IGNORECASE,
 )

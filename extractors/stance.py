@@ -141,7 +141,7 @@ def _observe(
     for sentence in sentences:
         present = by_sentence.get(sentence.index, [])
         asked = _QUESTION.search(sentence.text)
-        if asked is not None:
+        if asked is not None and not _ANSWER.match(sentence.text, asked.end()):
             # "Will Britain send troops? Five questions about the plan": a headline that asks
             # takes no position in its question, only (perhaps) in what follows it.
             start = sentence.start + asked.end()
@@ -209,7 +209,9 @@ def _observe(
                         and other.may_be_held_by(actors[h.mention.actor_id])
                     ]
                     said, qualifiers = _qualify(norm, sentence, cue, label, issue, present, lent)
-                    if lent and said in other.answer_labels:
+                    # "Peskov dismissed reports that Britain would send troops" denies a report
+                    # about Britain; it says nothing of Russia accepting troops.
+                    if lent and said in other.answer_labels and not _OF_A_REPORT.match(norm, cue.end()):
                         borrowed.append((other, cue, other.answer_labels[said], qualifiers, lent))
                 if holders and reading is not None and story.model.holders is not None:
                     if likely is None:
@@ -220,17 +222,17 @@ def _observe(
                     # not for those the model doubts.
                     holders = [h for h in holders if _believed(h, likely, story.model.holders)]
                 qualified = _qualify(norm, sentence, cue, label, issue, present, holders)
-                if qualified[0] in issue.softened.values() and _CONTRAST.match(
-                    norm, _clause_break_before(norm, clause)
-                ):
-                    # A hedge after "but" qualifies what came before ("would be involved, but
-                    # declined to spell out what that meant"): it replaces the firmer reading.
-                    again = {h.mention.actor_id for h in holders} & held
-                    readings = [
-                        (*r[:4], [h for h in r[4] if h.mention.actor_id not in again]) for r in readings
-                    ]
-                    held -= again
-                holders = [h for h in holders if h.mention.actor_id not in held]
+                # A hedge after "but" qualifies what came before ("would be involved, but declined
+                # to spell out what that meant"): it replaces the firmer reading of the same
+                # subject ("but (he) declined", not "though no decision ...").
+                again = (
+                    {h.mention.actor_id for h in holders} & held
+                    if qualified[0] in issue.softened.values()
+                    and _CONTRAST.match(norm, _clause_break_before(norm, clause))
+                    and _SAME_SUBJECT.fullmatch(norm, clause, cue.start())
+                    else set()
+                )
+                holders = [h for h in holders if h.mention.actor_id not in held - again]
                 if not holders:
                     continue
                 # Compare only with issues these holders could speak to ("ruled out a US guarantee").
@@ -241,6 +243,17 @@ def _observe(
                 }
                 if not _about(issue, cue, rivals):
                     continue
+                # Only a hedge surely about this issue replaces: "but declined to say whether the
+                # US would back the force" hedges on the guarantee, not on the troops.
+                if again and not _about(issue, cue, rivals, topics):
+                    holders = [h for h in holders if h.mention.actor_id not in again]
+                    again = set()
+                    if not holders:
+                        continue
+                if again:
+                    readings = [
+                        (*r[:4], [h for h in r[4] if h.mention.actor_id not in again]) for r in readings
+                    ]
                 clauses_used.add(clause)
                 stated.add(issue.id)
                 held.update(h.mention.actor_id for h in holders)
@@ -249,12 +262,17 @@ def _observe(
                 denying = [
                     Holder(m, "speaker")
                     for m in deniers(norm, sentence, present, cue.start())
-                    if denied and m.actor_id not in held and issue.may_be_held_by(actors[m.actor_id])
+                    if denied
+                    # free, or taken for a holder of the words they deny (see below)
+                    and (m.actor_id not in held or any(h.mention.actor_id == m.actor_id for h in holders))
+                    and issue.may_be_held_by(actors[m.actor_id])
                 ]
                 if denying:  # "Peskov rebuffed Trump's claim that Putin would accept ...": rejects
-                    # What is denied was a claim, if it was not one already.
+                    # What is denied was a claim, if it was not one already, and never the
+                    # denier's own.
                     first = min(h.mention.start for h in denying)
                     source = claimant(norm, present, first, cue.start())
+                    deniers_ids = {h.mention.actor_id for h in denying}
                     readings[-1] = (
                         *readings[-1][:4],
                         [
@@ -262,6 +280,7 @@ def _observe(
                             if h.attribution == "claim"
                             else Holder(h.mention, h.how, "claim", source.actor_id if source else "others")
                             for h in holders
+                            if h.mention.actor_id not in deniers_ids
                         ],
                     )
                     held.update(h.mention.actor_id for h in denying)
@@ -606,16 +625,23 @@ def _topic_in_clause(
     return any(clause <= start < after for start, _ in spans)
 
 
-def _about(issue: Issue, cue: re.Match, topics: dict[str, list[tuple[int, int]]]) -> bool:
+def _about(
+    issue: Issue,
+    cue: re.Match,
+    topics: dict[str, list[tuple[int, int]]],
+    every: dict[str, list[tuple[int, int]]] | None = None,
+) -> bool:
     """Whether the cue speaks to ``issue``: its own topic is named in or after it no later
-    than another issue's topic (one that is not also its own) after the cue."""
-    # A topic inside another issue's longer one is that issue's ("the force" in "back the force").
+    than another issue's topic (one of ``topics``, not also its own) after the cue. ``every``
+    issue's topics (default ``topics``) take the topics inside their longer ones."""
+    # A topic inside another issue's longer one is that issue's ("the force" in "back the force"),
+    # even an issue the holder cannot speak to.
     mine = [
         (a, b)
         for a, b in topics[issue.id]
         if not any(
             x <= a and b <= y and y - x > b - a
-            for other, spans in topics.items()
+            for other, spans in (every or topics).items()
             if other != issue.id
             for x, y in spans
         )
@@ -625,6 +651,8 @@ def _about(issue: Issue, cue: re.Match, topics: dict[str, list[tuple[int, int]]]
     # A verb-and-object cue is judged by its verb: "offer a guarantee to the force" offers a guarantee.
     cue_end = cue.end(cue.lastgroup) if cue.lastgroup and cue.lastgroup.startswith("l") else cue.end()
     own = [start for start, _ in mine if start >= cue.start()]
+    if not own and any(start >= cue.start() for start, _ in topics[issue.id]):
+        return False  # what follows the cue is another issue's ("... whether the US would back the force")
     if not own:
         return True  # the topic came before the cue ("troops ... which it opposes")
     if own[0] < cue_end:
@@ -765,6 +793,15 @@ def _qualify(
         qualifiers.append("negated")
     after = exact_pattern(issue.trailing)
     trailing = after.search(norm, cue.end(), sentence.end) if after is not None else None
+    if trailing is not None:
+        # In the cue's clause ("..., without saying what"), or a next one that goes on with the
+        # same subject ("..., though he gave no details"); not one about something else ("but
+        # the details would be worked out later").
+        end = next_clause(norm, cue.end(), sentence.end)
+        if trailing.start() >= end:
+            opening = _CLAUSE_OPENING.match(norm, end)
+            if not (opening and opening.end() == trailing.start()):
+                trailing = None
     own = {h.mention.actor_id for h in holders}
     if (
         trailing is not None
@@ -791,6 +828,19 @@ def _qualify(
     return label, tuple(qualifiers)
 
 
+_OF_A_REPORT = re.compile(
+    r"\s+(?:the\s+|a\s+)?(?:\w+['’]s?\s+)?(?:claims?|reports?|suggestions?|assertions?|rumou?rs?|talk)\s+"
+    r"(?:that|of)\b",
+    re.IGNORECASE,
+)
+# The start of a clause that goes on with the subject before it: ", though he ...", "but ...".
+_CLAUSE_OPENING = re.compile(
+    r"[\s,;—-]*(?:and|but|while|whereas|although|though|yet)?\s*(?:(?:he|she|it|they)\s+)?(?:also\s+)?",
+    re.IGNORECASE,
+)
+_SAME_SUBJECT = re.compile(
+    r"(?:(?:he|she|it|they)\s+)?(?:(?:\w+ly|also|still|has|had|have|then)\s+)*", re.IGNORECASE
+)
 # A clause that turns against the one before it.
 _CONTRAST = re.compile(r"[\s,]*(?:but|though|although|yet)\b", re.IGNORECASE)
 
@@ -818,6 +868,10 @@ def _within(norm: str, span: tuple[int, int] | None, phrases: tuple[str, ...]) -
 
 
 _SHOUTED = re.compile(r"[^a-z]*")
+# An answer to the question before it: "Should Britain send troops? Starmer says yes".
+_ANSWER = re.compile(
+    r"(?:[\w.'’-]+\s+){1,4}(?:says?|said|answers?|answered)\s+['‘\"“]?(?:yes|no)\b", re.IGNORECASE
+)
 # A question that opens a sentence, up to its last question mark that more words follow.
 # Only a question proper: "UK troops for Ukraine? Only with a US backstop" names its topic.
 _QUESTION = re.compile(

@@ -43,7 +43,6 @@ from flows.settings import HttpSettings, Settings, load_settings
 from flows.stories import prepare_story, story_for_cycle
 from flows.workers import run_limited
 from warehouse import queries, store
-from warehouse.connection import WarehouseError
 
 Problem = tuple[str, str, str | None, str]  # stage, source, url, message
 FALLBACK_TIME_LIMIT = 10.0  # seconds at least, to tag an item's feed text after its page failed
@@ -280,11 +279,13 @@ def alert_failed_run(flow: Flow, flow_run: FlowRun, state: State) -> None:
     try:
         with settings.open_warehouse() as con:
             store.queue_alert(con, story_id, alert, store.now())
-        deliver_pending(settings, story_id, log)
-    except WarehouseError as exc:
-        # The warehouse may be what failed: send without the outbox, once.
+    except Exception as exc:  # the warehouse may be what failed
+        # Without the outbox: send it once, directly (if such alerts are on).
         log.warning("could not record the failed run's alert (%s); sending it directly", exc)
-        deliver(alert, settings.alert_urls, 1, log)
+        urls = settings.alert_urls if alert.kind in settings.alert_kinds else ()
+        deliver(alert, urls, 1, log)
+        return
+    deliver_pending(settings, story_id, log)
 
 
 @flow(

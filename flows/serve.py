@@ -54,6 +54,20 @@ def deployments(settings: Settings, story_names: list[str]) -> list[RunnerDeploy
 
 
 @contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """``name`` set to ``value`` in the environment while the block runs."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+@contextmanager
 def prefect_api(port: int) -> Iterator[tuple[str, bool]]:
     """The Prefect API to register with: ``PREFECT_API_URL`` if set, else a local server
     started on ``port`` for as long as the block runs. Yields the URL and whether it was
@@ -91,18 +105,18 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _serve(planned: list[RunnerDeployment], port: int, announce: Callable[[str], object]) -> None:
-    with prefect_api(port) as (api, started):
-        # Flow runs start in child processes, which read the API from the environment.
-        os.environ["PREFECT_API_URL"] = api
-        with temporary_settings(updates={PREFECT_API_URL: api}):
-            ui = api.removesuffix("/api")
-            where = (
-                "a local Prefect server started for this"
-                if started
-                else "the Prefect server at PREFECT_API_URL"
-            )
-            announce(f"Serving {len(planned)} deployment(s) with {where}; its UI: {ui}")
-            for deployment in planned:
-                announce(f"  storywatch-ingest/{deployment.name}: {deployment.schedules[0].schedule.cron}")
-            announce("Stop with Ctrl-C: the schedules stay active, and the next serve carries on.")
-            prefect_serve(*planned, pause_on_shutdown=False, print_starting_message=False)
+    # Flow runs start in child processes, which read the API from the environment.
+    with (
+        prefect_api(port) as (api, started),
+        _environment("PREFECT_API_URL", api),
+        temporary_settings(updates={PREFECT_API_URL: api}),
+    ):
+        ui = api.removesuffix("/api")
+        where = (
+            "a local Prefect server started for this" if started else "the Prefect server at PREFECT_API_URL"
+        )
+        announce(f"Serving {len(planned)} deployment(s) with {where}; its UI: {ui}")
+        for deployment in planned:
+            announce(f"  storywatch-ingest/{deployment.name}: {deployment.schedules[0].schedule.cron}")
+        announce("Stop with Ctrl-C: the schedules stay active, and the next serve carries on.")
+        prefect_serve(*planned, pause_on_shutdown=False, print_starting_message=False)

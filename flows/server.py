@@ -8,6 +8,7 @@ waits until it answers, and stops it when the caller is done.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -100,15 +101,21 @@ def _await_health(api: str, process: subprocess.Popen, log_file: Path, seconds: 
 
 
 def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    # The whole session: the server runs its API in child processes.
-    os.killpg(process.pid, signal.SIGTERM)
+    # The whole session, even if its leader is gone: the server runs its API in child processes.
+    _signal_group(process.pid, signal.SIGTERM)
     try:
         process.wait(STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        # Too slow, or a second Ctrl-C while it stops: it must not outlive serve either way.
+        _signal_group(process.pid, signal.SIGKILL)
         process.wait()
+        if sys.exc_info()[0] is KeyboardInterrupt:
+            raise
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(pid, signum)
 
 
 def _tail(path: Path, lines: int = 15) -> str:

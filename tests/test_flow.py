@@ -174,3 +174,15 @@ def test_a_failed_run_is_alerted_once_with_its_error_and_link(run_cycle, site, s
     assert all("/runs/flow-run/" in hook["message"] for hook in site.webhooks)
     sent = rows(warehouse_path, "SELECT kind, status, attempts FROM alerts ORDER BY created_at")
     assert sent == [("flow_failed", "sent", 1)] * 2
+
+    # The same run reported again (a hook that runs twice) is the same alert: not sent again.
+    from prefect import get_client
+
+    from flows.ingest import alert_failed_run, ingest
+
+    [(alert_id, *_)] = rows(warehouse_path, "SELECT alert_id FROM alerts ORDER BY created_at LIMIT 1")
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(alert_id.removeprefix("flow_failed:"))
+    alert_failed_run(ingest, run, run.state)
+    assert len(site.webhooks) == 2
+    assert rows(warehouse_path, "SELECT count(*) FROM alerts") == [(2,)]

@@ -351,6 +351,33 @@ def test_an_adjective_of_indecision_counts_only_with_what_it_is_about(rules: Sto
     }
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A hedge about something else, or with a subject of its own, leaves the reading as it is.
+        "Starmer said Britain would send troops, but declined to say whether the US would back the force.",
+        "Starmer said Britain would send troops, though no decision has been made on numbers.",
+        "Starmer said Britain would send troops, but the exact number was still being worked out.",
+        "Macron said France would send soldiers once a ceasefire was possible.",
+    ],
+)
+def test_a_hedge_about_something_else_leaves_the_reading(rules: Story, text: str) -> None:
+    assert {stance for _, issue, stance in stances(text, rules) if issue == "troops-in-ukraine"} == {
+        "support"
+    }
+
+
+def test_a_warning_against_harming_the_troops_is_no_opposition_to_them(rules: Story) -> None:
+    found = stances("Starmer warned Putin against threatening British troops in Ukraine.", rules)
+    assert ("starmer", "troops-in-ukraine", "oppose") not in found
+
+
+def test_denying_a_report_about_others_is_no_stance_of_ones_own(rules: Story) -> None:
+    assert stances("Peskov dismissed reports that Britain would send troops to Ukraine.", rules) == {
+        ("uk", "troops-in-ukraine", "support")
+    }
+
+
 def test_a_hedge_after_but_replaces_the_firmer_reading(rules: Story) -> None:
     assert stances("Trump said the US would back the force but declined to commit to air cover.", rules) == {
         ("trump", "us-security-guarantee", "noncommittal")
@@ -380,6 +407,11 @@ def test_russias_side_against_the_force_is_russia_rejecting_it(rules: Story) -> 
 def test_a_headline_that_asks_takes_no_position_in_its_question(story: Story) -> None:
     title = "Will Britain really send troops to Ukraine? Five questions about the plan"
     assert tag_article("", story, IN_2025, title=title).observations == ()
+    # A question answered yes or no is read whole.
+    title = "Should Britain send troops to Ukraine? Starmer says yes"
+    assert {(o.actor_id, o.stance) for o in tag_article("", story, IN_2025, title=title).observations} == {
+        ("starmer", "support")
+    }
     # A topic put as a question is answered by what follows it.
     title = "Troops for Ukraine? Britain is ready, Healey says"
     [observation] = tag_article("", story, IN_2025, title=title).observations
