@@ -174,7 +174,7 @@ def main() -> None:
         print("The story has no learned model: the rules alone.\n")
     sets = (
         ("development set (the rules were tuned on it)", EVAL / "stances.yaml"),
-        ("held-out set (written after tuning; its errors were read once)", EVAL / "stances-heldout.yaml"),
+        ("held-out set (written after tuning; a few of its errors were read)", EVAL / "stances-heldout.yaml"),
         ("sealed test set (never read, never tuned on)", EVAL / "stances-test.yaml"),
     )
     trained = story.model.trained_on if story.model is not None else ()
