@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
-from tests.conftest import ROOT
 from tests.test_warehouse import STORY
+from tests.writers import writer
 from warehouse import store
 from warehouse.connection import open_warehouse
-
-WRITER = textwrap.dedent(
-    """
-    import sys, time
-    from dataclasses import replace
-
-    sys.path.insert(0, {root!r})
-    from extractors.coverage import content_hash
-    from tests.test_warehouse import STORY, US_BACKS, article
-    from warehouse import store
-    from warehouse.connection import open_warehouse
-
-    first, tagging = article("report.html", US_BACKS, "2025-03-04T10:00:00")
-    batch = []
-    for i in range({size}):
-        text = f"{{US_BACKS}} ({name} {{i}})"
-        url = f"http://127.0.0.1/articles/{name}-{{i}}.html"
-        copy = replace(first, url=url, source_url=url, text=text, content_hash=content_hash(text))
-        batch.append((copy, tagging))
-    with open_warehouse({path!r}, wait_seconds=60) as con:
-        print("writing", flush=True)
-        store.append_coverage(con, STORY.id, batch)
-        time.sleep({hold})
-    print("written", flush=True)
-    """
-)
-
-
-def writer(path: Path, name: str, size: int, hold: float = 0.0) -> subprocess.Popen:
-    script = WRITER.format(root=str(ROOT), name=name, size=size, path=str(path), hold=hold)
-    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
 
 
 def test_two_writers_at_once_both_store_their_batch(warehouse_path: Path):

@@ -3,44 +3,16 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
-from tests.conftest import ROOT
 from tests.test_warehouse import STORY, US_UNDECIDED, article
+from tests.writers import writer
 from warehouse import store
 from warehouse.connection import open_warehouse
 
 # A batch big enough that writing it takes seconds here (about 2.5 ms an article).
 BATCH = 2000
-
-WRITER = textwrap.dedent(
-    """
-    import sys
-    from dataclasses import replace
-
-    sys.path.insert(0, {root!r})
-    from extractors.coverage import content_hash
-    from tests.test_warehouse import STORY, US_BACKS, article
-    from warehouse import store
-    from warehouse.connection import open_warehouse
-
-    first, tagging = article("report.html", US_BACKS, "2025-03-04T10:00:00")
-    batch = []
-    for i in range({size}):
-        text = f"{{US_BACKS}} ({{i}})"
-        url = f"http://127.0.0.1/articles/report-{{i}}.html"
-        copy = replace(first, url=url, source_url=url, text=text, content_hash=content_hash(text))
-        batch.append((copy, tagging))
-    with open_warehouse({path!r}) as con:
-        print("writing", flush=True)
-        store.append_coverage(con, STORY.id, batch)
-    print("written", flush=True)
-    """
-)
 
 
 def counts(path: Path) -> dict[str, int]:
@@ -51,11 +23,6 @@ def counts(path: Path) -> dict[str, int]:
         }
 
 
-def writer(path: Path) -> subprocess.Popen:
-    script = WRITER.format(root=str(ROOT), size=BATCH, path=str(path))
-    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-
-
 def test_kill_9_in_the_middle_of_a_write_loses_nothing_and_stores_nothing_twice(warehouse_path: Path):
     # Stored before the crash: an undecided United States, whose change to support comes later.
     with open_warehouse(warehouse_path) as con:
@@ -63,7 +30,7 @@ def test_kill_9_in_the_middle_of_a_write_loses_nothing_and_stores_nothing_twice(
         store.append_coverage(con, STORY.id, [article("baseline.html", US_UNDECIDED, "2025-03-03T10:00:00")])
     before = counts(warehouse_path)
 
-    process = writer(warehouse_path)
+    process = writer(warehouse_path, "report", BATCH)
     assert process.stdout.readline().strip() == "writing"
     time.sleep(1.0)  # well inside the transaction
     process.send_signal(signal.SIGKILL)
@@ -76,7 +43,7 @@ def test_kill_9_in_the_middle_of_a_write_loses_nothing_and_stores_nothing_twice(
 
     # Run again, twice: the batch is stored once, with one change and one alert for it.
     for _ in range(2):
-        again = writer(warehouse_path)
+        again = writer(warehouse_path, "report", BATCH)
         output, _ = again.communicate(timeout=300)
         assert again.returncode == 0 and output.splitlines()[-1] == "written"
     after = counts(warehouse_path)
