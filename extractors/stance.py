@@ -678,7 +678,8 @@ def _cues(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[re.Match, s
     chosen = _in_order(found)
     # After the phrase cues: in "sending soldiers would be reckless" the phrase speaks. But a
     # verb of another label before a phrase governs it: "weighs sending troops" is weighing.
-    for pattern in (_actions_pattern(issue), _after_objects_pattern(issue)):
+    actions = _actions_pattern(issue)
+    for pattern in (actions, _after_objects_pattern(issue)):
         if pattern is None:
             continue
         matches = [
@@ -687,7 +688,7 @@ def _cues(norm: str, sentence: Sentence, issue: Issue) -> list[tuple[re.Match, s
         ]
         for match, label in _in_order(matches):
             crossed = [c for c in chosen if _overlap(match, c[0])]
-            governs = pattern is _actions_pattern(issue) and all(
+            governs = pattern is actions and all(
                 c[1] != label
                 and match.end(match.lastgroup) <= c[0].start()
                 # "US balks as UK, France pledge troops": the verb ends its clause first.
